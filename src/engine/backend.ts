@@ -1,0 +1,45 @@
+/**
+ * Backend choice: the first of webgpu -> webgl -> wasm -> cpu that initialises. Backends are registered by
+ * side-effect imports in the entry point (the worker registers all four, Node registers wasm and cpu).
+ */
+import { tf } from './tf';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+export function isBackendName(value: string): value is BackendName {
+  return (BACKEND_ORDER as readonly string[]).includes(value);
+}
+
+export interface BackendChoice {
+  backend: BackendName;
+  /** Backends tried before it and why each failed. */
+  skipped: { backend: BackendName; reason: string }[];
+}
+
+/**
+ * Activates the first backend that works. `order` restricts or reorders the candidates (e.g. ['wasm'] to
+ * force one); unregistered backends are skipped with a reason.
+ */
+export async function chooseBackend(order: readonly BackendName[] = BACKEND_ORDER): Promise<BackendChoice> {
+  const skipped: BackendChoice['skipped'] = [];
+  for (const backend of order) {
+    if (!tf.findBackendFactory(backend)) {
+      skipped.push({ backend, reason: 'not available in this build' });
+      continue;
+    }
+    try {
+      const ok = await tf.setBackend(backend);
+      if (ok) {
+        await tf.ready();
+        return { backend, skipped };
+      }
+      skipped.push({ backend, reason: 'failed to initialise' });
+    } catch (e) {
+      skipped.push({ backend, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  throw new Error(
+    `no TensorFlow.js backend could start (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})`,
+  );
+}

@@ -1,0 +1,230 @@
+/**
+ * The on-disk model: a tfjs weights-manifest `model.json` (plus `.bin` shards, float32 or float16) that also
+ * carries the model spec, preprocessing and labels. Pure data, no tensors: used by the CLI, the importers,
+ * the worker and the tests alike.
+ */
+import { fromFloat16Bits, toFloat16Bits } from './float16';
+import { resolveSpec, SpecError, type ModelSpec } from './spec';
+
+export const MODEL_FORMAT = 'zf-lens-model';
+export const MODEL_FORMAT_VERSION = 1;
+
+export type WeightDtype = 'float32' | 'float16';
+
+export interface ManifestEntry {
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+  quantization?: { dtype: 'float16'; original_dtype?: 'float32' };
+}
+
+export interface ManifestGroup {
+  paths: string[];
+  weights: ManifestEntry[];
+}
+
+export interface ModelJson {
+  format: typeof MODEL_FORMAT;
+  formatVersion: number;
+  spec: ModelSpec;
+  weightsManifest: ManifestGroup[];
+}
+
+/** Weights keyed by name (`conv1/kernel`, `fc6/bias`, ...), float32, in the layouts resolveSpec documents. */
+export type WeightMap = Map<string, Float32Array>;
+
+export class ModelFormatError extends Error {
+  override name = 'ModelFormatError';
+}
+
+export interface EncodedModel {
+  modelJson: ModelJson;
+  shards: { path: string; data: Uint8Array }[];
+}
+
+const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
+
+/** Serialises a spec and its weights; weights are written in the order the layers read them. */
+export function encodeModel(
+  spec: ModelSpec,
+  weights: WeightMap,
+  options: { dtype?: WeightDtype; shardBytes?: number; shardPrefix?: string } = {},
+): EncodedModel {
+  const dtype = options.dtype ?? 'float32';
+  const shardBytes = options.shardBytes ?? DEFAULT_SHARD_BYTES;
+  const prefix = options.shardPrefix ?? 'group1-shard';
+  const layers = resolveSpec(spec);
+  const entries: ManifestEntry[] = [];
+  const chunks: Uint8Array[] = [];
+  for (const layer of layers) {
+    for (const w of layer.weights) {
+      const values = weights.get(w.name);
+      checkWeight(w.name, w.shape, values);
+      entries.push(
+        dtype === 'float16'
+          ? {
+              name: w.name,
+              shape: w.shape,
+              dtype: 'float32',
+              quantization: { dtype: 'float16', original_dtype: 'float32' },
+            }
+          : { name: w.name, shape: w.shape, dtype: 'float32' },
+      );
+      if (dtype === 'float16') {
+        const half = new Uint16Array(values.length);
+        for (let i = 0; i < values.length; i++) half[i] = toFloat16Bits(values[i] ?? 0);
+        chunks.push(new Uint8Array(half.buffer));
+      } else {
+        chunks.push(new Uint8Array(values.buffer, values.byteOffset, values.byteLength).slice());
+      }
+    }
+  }
+  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+  const all = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    all.set(c, offset);
+    offset += c.byteLength;
+  }
+  const count = Math.max(1, Math.ceil(total / shardBytes));
+  const shards: EncodedModel['shards'] = [];
+  for (let i = 0; i < count; i++) {
+    shards.push({
+      path: `${prefix}${i + 1}of${count}.bin`,
+      data: all.subarray(i * shardBytes, Math.min(total, (i + 1) * shardBytes)),
+    });
+  }
+  return {
+    modelJson: {
+      format: MODEL_FORMAT,
+      formatVersion: MODEL_FORMAT_VERSION,
+      spec,
+      weightsManifest: [{ paths: shards.map((s) => s.path), weights: entries }],
+    },
+    shards,
+  };
+}
+
+function checkWeight(
+  name: string,
+  shape: number[],
+  values: Float32Array | undefined,
+): asserts values is Float32Array {
+  if (!values) throw new ModelFormatError(`weight "${name}" is missing`);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (values.length !== size) {
+    throw new ModelFormatError(
+      `weight "${name}" has ${values.length} values, expected ${size} for shape [${shape.join(', ')}]`,
+    );
+  }
+}
+
+/** Reads `model.json` text into a checked ModelJson, with messages that say what is wrong. */
+export function parseModelJson(text: string): ModelJson {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ModelFormatError(`model.json is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null) throw new ModelFormatError('model.json is not a JSON object');
+  const json = raw as Partial<ModelJson>;
+  if (json.format !== MODEL_FORMAT) {
+    throw new ModelFormatError(
+      `model.json is not a ZF Lens model (format is ${JSON.stringify(json.format)}, expected "${MODEL_FORMAT}")`,
+    );
+  }
+  if (typeof json.formatVersion !== 'number' || json.formatVersion > MODEL_FORMAT_VERSION) {
+    throw new ModelFormatError(
+      `model.json format version ${String(json.formatVersion)} is newer than this app understands`,
+    );
+  }
+  if (!json.spec || !Array.isArray(json.spec.layers) || !json.spec.preprocessing) {
+    throw new ModelFormatError('model.json has no model spec (layers and preprocessing)');
+  }
+  if (!Array.isArray(json.weightsManifest)) throw new ModelFormatError('model.json has no weightsManifest');
+  if (!Array.isArray(json.spec.labels)) json.spec.labels = [];
+  try {
+    resolveSpec(json.spec);
+  } catch (e) {
+    if (e instanceof SpecError) throw new ModelFormatError(`model.json: ${e.message}`);
+    throw e;
+  }
+  return json as ModelJson;
+}
+
+/**
+ * Decodes the weights of a parsed model.json; `readShard` fetches a shard by its manifest path.
+ * Checks every weight the spec needs is present with the right shape and finite values.
+ */
+export async function decodeWeights(
+  modelJson: ModelJson,
+  readShard: (path: string) => Promise<ArrayBuffer>,
+  onProgress?: (fraction: number) => void,
+): Promise<WeightMap> {
+  const weights: WeightMap = new Map();
+  const groups = modelJson.weightsManifest;
+  const totalShards = groups.reduce((n, g) => n + g.paths.length, 0);
+  let doneShards = 0;
+  for (const group of groups) {
+    const buffers: ArrayBuffer[] = [];
+    for (const path of group.paths) {
+      buffers.push(await readShard(path));
+      doneShards += 1;
+      onProgress?.(doneShards / Math.max(1, totalShards));
+    }
+    const bytes = concat(buffers);
+    let offset = 0;
+    for (const entry of group.weights) {
+      const size = entry.shape.reduce((a, b) => a * b, 1);
+      const half = entry.quantization?.dtype === 'float16';
+      if (entry.quantization && !half) {
+        throw new ModelFormatError(
+          `weight "${entry.name}" uses ${entry.quantization.dtype} quantization; only float32 and float16 are supported`,
+        );
+      }
+      if (entry.dtype !== 'float32')
+        throw new ModelFormatError(
+          `weight "${entry.name}" has dtype ${String(entry.dtype)}; expected float32`,
+        );
+      const byteLength = size * (half ? 2 : 4);
+      if (offset + byteLength > bytes.byteLength) {
+        throw new ModelFormatError(
+          `weight shards are truncated: "${entry.name}" needs bytes ${offset}..${offset + byteLength} of ${bytes.byteLength}`,
+        );
+      }
+      const values = new Float32Array(size);
+      const view = new DataView(bytes.buffer, bytes.byteOffset + offset, byteLength);
+      if (half) {
+        for (let i = 0; i < size; i++) values[i] = fromFloat16Bits(view.getUint16(i * 2, true));
+      } else {
+        for (let i = 0; i < size; i++) values[i] = view.getFloat32(i * 4, true);
+      }
+      offset += byteLength;
+      weights.set(entry.name, values);
+    }
+  }
+  for (const layer of resolveSpec(modelJson.spec)) {
+    for (const w of layer.weights) {
+      const values = weights.get(w.name);
+      checkWeight(w.name, w.shape, values);
+      for (let i = 0; i < values.length; i++) {
+        if (!Number.isFinite(values[i]))
+          throw new ModelFormatError(`weight "${w.name}" contains a non-finite value at index ${i}`);
+      }
+    }
+  }
+  return weights;
+}
+
+function concat(buffers: ArrayBuffer[]): Uint8Array {
+  if (buffers.length === 1 && buffers[0]) return new Uint8Array(buffers[0]);
+  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const b of buffers) {
+    out.set(new Uint8Array(b), offset);
+    offset += b.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+/** Image pixels -> network input, as the model's preprocessing says (resize without crop, mean, scale, order). */
+import { tf, type Tensor3D, type Tensor4D } from '../tf';
+import type { Preprocessing } from './spec';
+
+/** Decoded 8-bit pixels, row-major, 3 (RGB) or 4 (RGBA) channels. */
+export interface Pixels {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels: 3 | 4;
+}
+
+export class ImageInputError extends Error {
+  override name = 'ImageInputError';
+}
+
+export function checkPixels(pixels: Pixels): void {
+  const { width, height, channels, data } = pixels;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new ImageInputError(`image has invalid size ${width}x${height}`);
+  }
+  if (channels !== 3 && channels !== 4)
+    throw new ImageInputError(`image must have 3 or 4 channels, got ${String(channels)}`);
+  if (data.length !== width * height * channels) {
+    throw new ImageInputError(
+      `image data has ${data.length} bytes, expected ${width * height * channels} for ${width}x${height}x${channels}`,
+    );
+  }
+}
+
+/** RGB image at the model's input size, float32 in 0..255, [H, W, 3]. Bilinear, half-pixel centres. */
+export function resizeToInput(pixels: Pixels, prep: Preprocessing): Tensor3D {
+  checkPixels(pixels);
+  return tf.tidy(() => {
+    const raw = tf.tensor3d(
+      Uint8Array.from(pixels.data),
+      [pixels.height, pixels.width, pixels.channels],
+      'int32',
+    );
+    const rgb = pixels.channels === 4 ? tf.slice(raw, [0, 0, 0], [-1, -1, 3]) : raw;
+    const [h, w] = prep.inputSize;
+    const f = tf.cast(rgb, 'float32');
+    if (pixels.height === h && pixels.width === w) return f as Tensor3D;
+    return tf.clipByValue(tf.image.resizeBilinear(f, [h, w], false, true), 0, 255) as Tensor3D;
+  });
+}
+
+/** RGB 0..255 images [N, H, W, 3] (or one [H, W, 3]) -> network input [N, H, W, 3]. */
+export function toNetworkInput(rgb: Tensor3D | Tensor4D, prep: Preprocessing): Tensor4D {
+  return tf.tidy(() => {
+    const batch = (rgb.rank === 3 ? tf.expandDims(rgb, 0) : rgb) as Tensor4D;
+    let x = tf.mul(tf.sub(batch, tf.tensor1d(prep.mean)), prep.scale);
+    if (prep.channelOrder === 'bgr') x = tf.reverse(x, -1);
+    return x as Tensor4D;
+  });
+}
+
+/** Converts a signal in the network's input space (its channel order) to RGB order. */
+export function inputSpaceToRgb<T extends Tensor3D | Tensor4D>(x: T, prep: Preprocessing): T {
+  return prep.channelOrder === 'bgr' ? tf.reverse(x, -1) : tf.clone(x);
+}
