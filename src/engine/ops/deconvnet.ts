@@ -55,6 +55,14 @@ export function checkProjection(model: ZfModel, request: ProjectionRequest): Res
 }
 
 /**
+ * 1 where the last axis position equals `index` (broadcast: index [..., 1] or a scalar), 0 elsewhere, float32.
+ * (tf.oneHot with a float dtype returns wrong values on the wasm backend in tfjs 4.22.)
+ */
+export function indicator(index: Tensor, depth: number): Tensor {
+  return tf.tidy(() => tf.cast(tf.equal(tf.range(0, depth, 1, 'int32'), index), 'float32'));
+}
+
+/**
  * The starting signal for one channel of a layer's output [N, H, W, C]: that channel's map (mode 'all') or
  * only its strongest activation (mode 'max', per image), every other channel zero. Stays on the backend.
  */
@@ -64,10 +72,10 @@ export function channelSignal(maps: Tensor4D, channel: number, mode: ProjectionM
     let map = tf.slice(maps, [0, 0, 0, channel], [n, h, w, 1]);
     if (mode === 'max') {
       const flat = tf.reshape(map, [n, h * w]);
-      const onehot = tf.oneHot(tf.argMax(flat, 1), h * w, 1, 0, 'float32');
-      map = tf.reshape(tf.mul(flat, onehot), [n, h, w, 1]);
+      const strongest = indicator(tf.expandDims(tf.argMax(flat, 1), 1), h * w);
+      map = tf.reshape(tf.mul(flat, strongest), [n, h, w, 1]);
     }
-    const select = tf.reshape(tf.oneHot([channel], c, 1, 0, 'float32'), [1, 1, 1, c]);
+    const select = tf.reshape(indicator(tf.scalar(channel, 'int32'), c), [1, 1, 1, c]);
     return tf.mul(map, select);
   });
 }
@@ -159,7 +167,7 @@ export function project(model: ZfModel, pass: ForwardPass, request: ProjectionRe
     throw new Error(`image index ${index} out of range 0..${n - 1}`);
   return tf.tidy(() => {
     let signal = channelSignal(maps as Tensor4D, request.channel, request.mode);
-    if (n > 1) signal = tf.mul(signal, tf.reshape(tf.oneHot([index], n, 1, 0, 'float32'), [n, 1, 1, 1]));
+    if (n > 1) signal = tf.mul(signal, tf.reshape(indicator(tf.scalar(index, 'int32'), n), [n, 1, 1, 1]));
     const pixels = projectSignal(model, pass, layer.index, signal, request.method);
     const one = tf.slice(pixels, [index, 0, 0, 0], [1, -1, -1, -1]);
     return inputSpaceToRgb(tf.squeeze(one, [0]) as Tensor3D, model.spec.preprocessing);
