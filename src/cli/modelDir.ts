@@ -20,6 +20,7 @@ export async function readModelDir(
         code === 'ENOENT'
           ? `${join(dir, path)} does not exist`
           : `cannot read ${join(dir, path)}: ${(e as Error).message}`,
+        { cause: e },
       );
     }
     return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
