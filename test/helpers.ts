@@ -3,10 +3,32 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../src/engine/tf';
 
-export const NODE_BACKENDS = ['cpu', 'wasm'] as const;
+/** Every backend the engine runs on in Node; webgpu through Dawn (the `webgpu` package) on SwiftShader. */
+export const NODE_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
 export type NodeBackend = (typeof NODE_BACKENDS)[number];
 
+let webgpuRegistered: Promise<void> | null = null;
+
+/**
+ * Registers tfjs-backend-webgpu on Dawn's Node bindings. Needs a Vulkan driver: vitest.config.ts points the
+ * loader at Chromium's SwiftShader (or a real GPU's driver where VK_ICD_FILENAMES says so).
+ */
+export function registerNodeWebgpu(): Promise<void> {
+  webgpuRegistered ??= (async () => {
+    const { create, globals } = await import('webgpu');
+    Object.assign(globalThis, globals);
+    const gpu = create([]);
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    const adapter = await gpu.requestAdapter();
+    if (!adapter)
+      throw new Error('WebGPU in Node: no adapter (is a Vulkan driver installed? see vitest.config.ts)');
+    await import('@tensorflow/tfjs-backend-webgpu');
+  })();
+  return webgpuRegistered;
+}
+
 export async function useBackend(name: NodeBackend): Promise<void> {
+  if (name === 'webgpu') await registerNodeWebgpu();
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`tfjs backend ${name} failed to start`);
   await tf.ready();

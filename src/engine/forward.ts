@@ -7,6 +7,7 @@ import type { ZfModel } from './model/model';
 import type { ResolvedLayer } from './model/spec';
 import { convForward, explicitPad } from './ops/conv';
 import { lrnForward } from './ops/lrn';
+import { maxPoolWithSwitches } from './ops/pool';
 
 export interface ForwardOptions {
   /** Record max-pool switches (needed by the deconvnet). Default true. */
@@ -71,9 +72,8 @@ export function applyLayer(
         ? tf.pad(x as Tensor4D, explicitPad(layer.pad), POOL_PAD_VALUE)
         : (x as Tensor4D);
       if (!withSwitches) return { y: tf.maxPool(padded, spec.kernel, spec.stride, 'valid'), switches: null };
-      const { result, indexes } = tf.maxPoolWithArgmax(padded, spec.kernel, spec.stride, 'valid', true);
-      if (!result || !indexes) throw new Error(`max pool ${spec.name} returned no result`);
-      return { y: result, switches: tf.cast(indexes, 'int32') as Tensor4D };
+      const { result, switches } = maxPoolWithSwitches(padded, spec.kernel, spec.stride);
+      return { y: result, switches };
     }
     case 'flatten': {
       const maps = x as Tensor4D;

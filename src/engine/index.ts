@@ -15,3 +15,4 @@ export * from './ops/lrn';
 export * from './ops/deconvnet';
 export * from './ops/render';
 export * from './ops/classify';
+export * from './ops/pool';
