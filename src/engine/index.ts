@@ -16,3 +16,4 @@ export * from './ops/deconvnet';
 export * from './ops/render';
 export * from './ops/classify';
 export * from './ops/pool';
+export * from './ops/occlusion';

@@ -1,0 +1,182 @@
+/**
+ * Occlusion sensitivity (Zeiler & Fergus 2013, Fig. 7): a grey square slid over the image. For every
+ * position of the square, a full forward pass of the occluded image gives (b) the total activation of one
+ * feature map, (d) the probability of one class and (e) the most probable class.
+ *
+ * The square is the model's mean colour, i.e. zero in network-input space, so an occluded image is the
+ * input times a keep-mask. Masks and occluded batches are built on the backend; each batch is one forward
+ * pass and one small read.
+ */
+import { tf, type Tensor, type Tensor1D, type Tensor4D } from '../tf';
+import { forward } from '../forward';
+import type { ZfModel } from '../model/model';
+import { channelsOf, findLayer, isMapLayer, SpecError } from '../model/spec';
+
+export interface OcclusionOptions {
+  /** Side of the square in input pixels. */
+  size: number;
+  /** Step between square positions in input pixels. */
+  stride: number;
+  /** Class whose probability is mapped (d). */
+  classIndex: number;
+  /** Layer and channel whose summed activation is mapped (b). */
+  layer: string;
+  channel: number;
+  /** Occluded images per forward pass. */
+  batchSize?: number;
+  /** 'coarse-first': every other row and column first, then the rest (a map that sharpens as it fills). */
+  order?: 'raster' | 'coarse-first';
+  /** Called after each batch with the positions done so far and the partial result. */
+  onProgress?: (done: number, total: number, partial: OcclusionResult) => void;
+  signal?: AbortSignal;
+}
+
+export interface OcclusionResult {
+  rows: number;
+  cols: number;
+  size: number;
+  stride: number;
+  /** Row-major [rows * cols]; row i, column j is the square with top-left corner (i * stride, j * stride). */
+  activation: Float32Array;
+  probability: Float32Array;
+  label: Int32Array;
+  /** 1 where the position has been computed (all ones when finished). */
+  done: Uint8Array;
+}
+
+export function occlusionGrid(
+  inputSize: [number, number],
+  size: number,
+  stride: number,
+): { rows: number; cols: number } {
+  const [h, w] = inputSize;
+  if (!Number.isInteger(size) || size < 1 || size > Math.min(h, w)) {
+    throw new SpecError(`occlusion square size must be an integer from 1 to ${Math.min(h, w)}, got ${size}`);
+  }
+  if (!Number.isInteger(stride) || stride < 1)
+    throw new SpecError(`occlusion stride must be a positive integer, got ${stride}`);
+  return { rows: Math.floor((h - size) / stride) + 1, cols: Math.floor((w - size) / stride) + 1 };
+}
+
+/** Position indices (row-major) in the order they are computed. */
+export function occlusionOrder(rows: number, cols: number, order: 'raster' | 'coarse-first'): number[] {
+  const all = Array.from({ length: rows * cols }, (_, i) => i);
+  if (order === 'raster') return all;
+  const coarse = (i: number) => Math.floor(i / cols) % 2 === 0 && (i % cols) % 2 === 0;
+  return [...all.filter(coarse), ...all.filter((i) => !coarse(i))];
+}
+
+/**
+ * Keep-masks [B, H, W, 1] (0 inside each square, 1 elsewhere) for squares with the given top-left corners.
+ */
+export function occlusionMasks(
+  inputSize: [number, number],
+  size: number,
+  ys: number[],
+  xs: number[],
+): Tensor4D {
+  return tf.tidy(() => {
+    const [h, w] = inputSize;
+    const inside = (starts: number[], length: number) => {
+      const pos = tf.reshape(tf.range(0, length, 1, 'int32'), [1, length]);
+      const s = tf.reshape(tf.tensor1d(starts, 'int32'), [starts.length, 1]);
+      return tf.logicalAnd(tf.greaterEqual(pos, s), tf.less(pos, tf.add(s, tf.scalar(size, 'int32'))));
+    };
+    const rows = tf.cast(inside(ys, h), 'float32');
+    const cols = tf.cast(inside(xs, w), 'float32');
+    const square = tf.mul(tf.reshape(rows, [ys.length, h, 1, 1]), tf.reshape(cols, [xs.length, 1, w, 1]));
+    return tf.sub(1, square) as Tensor4D;
+  });
+}
+
+export async function occlusionMap(
+  model: ZfModel,
+  input: Tensor4D,
+  options: OcclusionOptions,
+): Promise<OcclusionResult> {
+  const prep = model.spec.preprocessing;
+  const layer = findLayer(model.layers, options.layer);
+  if (!isMapLayer(layer.spec))
+    throw new SpecError(`occlusion needs a feature-map layer; "${options.layer}" is ${layer.spec.type}`);
+  if (!Number.isInteger(options.channel) || options.channel < 0 || options.channel >= channelsOf(layer)) {
+    throw new SpecError(
+      `channel ${options.channel} is out of range for layer "${options.layer}" (0..${channelsOf(layer) - 1})`,
+    );
+  }
+  const last = model.layers.length - 1;
+  const classes = channelsOf(model.layers[last]!);
+  if (!Number.isInteger(options.classIndex) || options.classIndex < 0 || options.classIndex >= classes) {
+    throw new SpecError(`class ${options.classIndex} is out of range (0..${classes - 1})`);
+  }
+  if (input.shape[0] !== 1) throw new Error('occlusionMap takes one image [1, H, W, 3]');
+  const { rows, cols } = occlusionGrid(prep.inputSize, options.size, options.stride);
+  const total = rows * cols;
+  const result: OcclusionResult = {
+    rows,
+    cols,
+    size: options.size,
+    stride: options.stride,
+    activation: new Float32Array(total),
+    probability: new Float32Array(total),
+    label: new Int32Array(total),
+    done: new Uint8Array(total),
+  };
+  const order = occlusionOrder(rows, cols, options.order ?? 'raster');
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 16));
+  const keep = new Set([layer.index, last]);
+  const classOneHot = tf.tidy(() =>
+    tf.cast(tf.equal(tf.range(0, classes, 1, 'int32'), options.classIndex), 'float32'),
+  );
+  // One batch is computed while the previous one's numbers are read back.
+  let pending: { positions: number[]; values: Tensor } | null = null;
+  try {
+    const collect = async (p: { positions: number[]; values: Tensor }) => {
+      const v = await p.values.data();
+      p.values.dispose();
+      const n = p.positions.length;
+      p.positions.forEach((pos, k) => {
+        result.activation[pos] = v[k] ?? 0;
+        result.probability[pos] = v[n + k] ?? 0;
+        result.label[pos] = v[2 * n + k] ?? 0;
+        result.done[pos] = 1;
+      });
+    };
+    let done = 0;
+    for (let start = 0; start < total; start += batchSize) {
+      if (options.signal?.aborted) throw new DOMException('occlusion cancelled', 'AbortError');
+      const positions = order.slice(start, start + batchSize);
+      const ys = positions.map((p) => Math.floor(p / cols) * options.stride);
+      const xs = positions.map((p) => (p % cols) * options.stride);
+      const values = tf.tidy(() => {
+        const batch = tf.mul(input, occlusionMasks(prep.inputSize, options.size, ys, xs)) as Tensor4D;
+        const pass = forward(model, batch, { switches: false, keep });
+        const maps = pass.outputs[layer.index] as Tensor4D;
+        const probs = pass.outputs[last] as Tensor;
+        const [n, h, w] = maps.shape;
+        const act = tf.sum(
+          tf.reshape(tf.slice(maps, [0, 0, 0, options.channel], [n, h, w, 1]), [n, h * w]),
+          1,
+        );
+        const prob = tf.sum(tf.mul(probs, classOneHot), 1);
+        const label = tf.cast(tf.argMax(probs, 1), 'float32');
+        return tf.concat([act, prob, label] as Tensor1D[]);
+      });
+      if (pending) {
+        await collect(pending);
+        done += pending.positions.length;
+        options.onProgress?.(done, total, result);
+      }
+      pending = { positions, values };
+    }
+    const final = pending as { positions: number[]; values: Tensor } | null;
+    if (final) {
+      await collect(final);
+      done += final.positions.length;
+      options.onProgress?.(done, total, result);
+    }
+    return result;
+  } finally {
+    classOneHot.dispose();
+    if (pending && !pending.values.isDisposed) pending.values.dispose();
+  }
+}

@@ -1,0 +1,116 @@
+/** Occlusion maps against a plain loop of float64 reference forward passes, one per square position. */
+import { describe, expect, it } from 'vitest';
+import { tf } from '../src/engine/tf';
+import { createModel } from '../src/engine/model/model';
+import { Rng } from '../src/engine/model/random';
+import { resolveSpec } from '../src/engine/model/spec';
+import { occlusionMap, occlusionOrder } from '../src/engine/ops/occlusion';
+import { NODE_BACKENDS, maxAbsDiff, useBackend } from './helpers';
+import { smallSpec, smallWeights } from './fixtures/small-model';
+import { refForward } from './reference/naive';
+
+const weights = smallWeights(5);
+const layers = resolveSpec(smallSpec);
+const rng = new Rng(99);
+const image = Float64Array.from({ length: 27 * 27 * 3 }, () => Math.fround(rng.uniform(-2, 2)));
+const size = 8;
+const stride = 4;
+
+function reference(layerIndex: number, channel: number, cls: number) {
+  const rows = Math.floor((27 - size) / stride) + 1;
+  const activation: number[] = [];
+  const probability: number[] = [];
+  const label: number[] = [];
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < rows; j++) {
+      const v = Float64Array.from(image);
+      for (let y = i * stride; y < i * stride + size; y++)
+        for (let x = j * stride; x < j * stride + size; x++)
+          for (let c = 0; c < 3; c++) v[(y * 27 + x) * 3 + c] = 0;
+      const pass = refForward(layers, weights, { h: 27, w: 27, c: 3, v });
+      const maps = pass.outputs[layerIndex]!;
+      let sum = 0;
+      for (let k = channel; k < maps.v.length; k += maps.c) sum += maps.v[k]!;
+      const probs = Array.from(pass.outputs[layers.length - 1]!.v);
+      activation.push(sum);
+      probability.push(probs[cls]!);
+      label.push(probs.indexOf(Math.max(...probs)));
+    }
+  return { rows, activation, probability, label };
+}
+
+describe.each(NODE_BACKENDS)('occlusion on %s', (backend) => {
+  it('matches one reference forward pass per square position, in any batch size and order', async () => {
+    await useBackend(backend);
+    const model = createModel(smallSpec, weights);
+    const input = tf.tensor4d(Float32Array.from(image), [1, 27, 27, 3]);
+    const ref = reference(6, 2, 1);
+    const before = tf.memory().numTensors;
+    // SwiftShader compiles shaders per batch shape: one combination there is enough.
+    const combos = [
+      [7, 'coarse-first'],
+      [25, 'raster'],
+      [1, 'raster'],
+    ] as const;
+    for (const [batchSize, order] of backend === 'webgpu' ? combos.slice(0, 1) : combos) {
+      const progress: number[] = [];
+      const res = await occlusionMap(model, input, {
+        size,
+        stride,
+        classIndex: 1,
+        layer: 'conv3',
+        channel: 2,
+        batchSize,
+        order,
+        onProgress: (done) => progress.push(done),
+      });
+      expect([res.rows, res.cols]).toEqual([ref.rows, ref.rows]);
+      expect(
+        maxAbsDiff(res.activation, ref.activation) / Math.max(...ref.activation.map(Math.abs)),
+      ).toBeLessThan(1e-4);
+      expect(maxAbsDiff(res.probability, ref.probability)).toBeLessThan(1e-4);
+      expect(Array.from(res.label)).toEqual(ref.label);
+      expect(progress[progress.length - 1]).toBe(25);
+      expect(progress.length).toBe(Math.ceil(25 / batchSize));
+    }
+    // The map is not flat: occluding different parts changes the activation.
+    expect(Math.max(...ref.activation) - Math.min(...ref.activation)).toBeGreaterThan(
+      0.01 * Math.max(...ref.activation),
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    input.dispose();
+    model.dispose();
+  });
+
+  it('stops when cancelled and leaks nothing', async () => {
+    await useBackend(backend);
+    const model = createModel(smallSpec, weights);
+    const input = tf.tensor4d(Float32Array.from(image), [1, 27, 27, 3]);
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    const run = occlusionMap(model, input, {
+      size,
+      stride,
+      classIndex: 0,
+      layer: 'pool2',
+      channel: 0,
+      batchSize: 2,
+      signal: controller.signal,
+      onProgress: (done) => {
+        if (done >= 4) controller.abort();
+      },
+    });
+    await expect(run).rejects.toThrow(/cancelled/);
+    expect(tf.memory().numTensors).toBe(before);
+    input.dispose();
+    model.dispose();
+  });
+});
+
+describe('occlusion order', () => {
+  it('computes every other row and column first, then the rest, each position once', () => {
+    const order = occlusionOrder(3, 4, 'coarse-first');
+    expect(order.slice(0, 4)).toEqual([0, 2, 8, 10]);
+    expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
+});
