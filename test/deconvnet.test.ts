@@ -60,36 +60,65 @@ describe.each(NODE_BACKENDS)('deconvnet against the float64 reference on %s', (b
     pass.dispose();
   });
 
-  it('records the reference switches in every pool', async () => {
+  /** Engine switches (padded, batch-indexed) as flat indices into the unpadded pool input. */
+  async function engineSwitches(): Promise<(Int32Array | null)[]> {
     const pass = forward(model, input);
+    const out = await Promise.all(
+      layers.map(async (layer, i) => {
+        if (layer.spec.type !== 'maxpool') return null;
+        const [, w, c] = layer.inShape as [number, number, number];
+        const wp = w + layer.pad[2] + layer.pad[3];
+        const idx = await pass.switches[i]!.data();
+        return Int32Array.from(idx, (j) => {
+          const x = Math.floor(j / c) % wp;
+          const y = Math.floor(j / c / wp);
+          return ((y - layer.pad[0]) * w + (x - layer.pad[2])) * c + (j % c);
+        });
+      }),
+    );
+    pass.dispose();
+    return out;
+  }
+
+  it('records a switch at a maximum of every pooling window', async () => {
+    const switches = await engineSwitches();
+    let ties = 0;
     for (const [i, layer] of layers.entries()) {
       if (layer.spec.type !== 'maxpool') continue;
-      // Engine switches index the padded input with the batch: convert to unpadded (y, x, c).
-      const [h, w, c] = layer.inShape as [number, number, number];
-      const wp = w + layer.pad[2] + layer.pad[3];
-      const idx = await pass.switches[i]!.data();
-      const unpadded = Array.from(idx, (j) => {
-        const k = j % c;
-        const x = Math.floor(j / c) % wp;
-        const y = Math.floor(j / c / wp);
-        return ((y - layer.pad[0]) * w + (x - layer.pad[2])) * c + k;
+      const below = ref.outputs[i - 1]!;
+      const pooled = ref.outputs[i]!;
+      const got = switches[i]!;
+      const want = ref.switches[i]!;
+      got.forEach((j, o) => {
+        // Same channel, inside the window, and holding the window's maximum (ties may resolve either way).
+        expect(j % below.c).toBe(o % below.c);
+        const [y, x] = [Math.floor(j / below.c / below.w), Math.floor(j / below.c) % below.w];
+        const [oy, ox] = [Math.floor(o / pooled.c / pooled.w), Math.floor(o / pooled.c) % pooled.w];
+        const y0 = oy * (layer.spec as { stride: number[] }).stride[0]! - layer.pad[0];
+        const x0 = ox * (layer.spec as { stride: number[] }).stride[1]! - layer.pad[2];
+        const [kh, kw] = (layer.spec as { kernel: number[] }).kernel as [number, number];
+        expect(y >= y0 && y < y0 + kh && x >= x0 && x < x0 + kw).toBe(true);
+        expect(Math.abs(below.v[j]! - pooled.v[o]!)).toBeLessThanOrEqual(1e-6 * Math.abs(pooled.v[o]!));
+        if (j !== want[o]) ties++;
       });
-      expect(unpadded, layer.spec.name).toEqual(Array.from(ref.switches[i]!));
-      expect(h).toBeGreaterThan(0);
     }
-    pass.dispose();
+    // Where the choice differs from the reference's first maximum, it is a tie (checked above); most are not.
+    expect(ties).toBeLessThan(switches.reduce((n, s) => n + (s?.length ?? 0), 0) / 4);
   });
 
   for (const { layer, channel } of cases)
     for (const method of methods)
       for (const mode of modes)
         it(`projects ${layer} channel ${channel}, ${method}, ${mode}`, async () => {
+          // The reference unpools through the engine's switches: the test above checks they are window
+          // maxima, and ties between equal values (all-zero windows) resolve differently per backend.
+          const tied = { ...ref, switches: await engineSwitches() };
           const pass = forward(model, input);
           const index = layers.findIndex((l) => l.spec.name === layer);
           const expected = refProject(
             layers,
             weights,
-            ref,
+            tied,
             index,
             refSignal(ref.outputs[index]!, channel, mode),
             method,
