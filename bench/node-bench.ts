@@ -55,7 +55,10 @@ async function setup(backend: Args['backend']): Promise<string> {
     await import('@tensorflow/tfjs-backend-webgpu');
     if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend failed');
     const info = adapter.info;
-    return `webgpu (${info.vendor} ${info.architecture} ${info.device} ${info.description})`.replace(/\s+/g, ' ');
+    return `webgpu (${info.vendor} ${info.architecture} ${info.device} ${info.description})`.replace(
+      /\s+/g,
+      ' ',
+    );
   }
   await import('@tensorflow/tfjs-backend-wasm');
   if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed');
@@ -136,7 +139,6 @@ async function benchModel(which: 'default' | 'zfnet512', args: Args, device: str
   row.forward_ips = best.ips;
   row.batch_best = best.batch;
 
-  const conv5 = model.layers.find((l) => l.spec.name === 'conv5')!;
   const pass = forward(model, input);
   row.project_ms = await median(runs, async () => {
     const p = project(model, pass, { layer: 'conv5', channel: 7, mode: 'max', method: 'deconv' });
@@ -173,7 +175,8 @@ async function benchModel(which: 'default' | 'zfnet512', args: Args, device: str
   row.occlusion_naive_ms = ((performance.now() - t2) * (full.rows * full.cols)) / naiveDone;
   row.occlusion_naive_positions = naiveDone;
   row.occlusion_speedup = (row.occlusion_naive_ms as number) / (row.occlusion_ms as number);
-  row.occlusion_vs_batched_forward = (row.occlusion_ms as number) / ((1000 * (full.rows * full.cols)) / best.ips);
+  row.occlusion_vs_batched_forward =
+    (row.occlusion_ms as number) / ((1000 * (full.rows * full.cols)) / best.ips);
   row.project_vs_forward = (row.project_ms as number) / (row.forward_ms as number);
   row.tensors_left = tf.memory().numTensors;
   tf.dispose([rgb, input]);
@@ -190,9 +193,26 @@ for (const m of models) {
   rows.push(row);
   console.log(JSON.stringify(row));
 }
-const keys = ['forward_ms', 'analyse_ms', 'forward_ips', 'batch_best', 'project_ms', 'occlusion_ms', 'occlusion_naive_ms', 'occlusion_speedup', 'occlusion_vs_batched_forward', 'project_vs_forward'];
+const keys = [
+  'forward_ms',
+  'analyse_ms',
+  'forward_ips',
+  'batch_best',
+  'project_ms',
+  'occlusion_ms',
+  'occlusion_naive_ms',
+  'occlusion_speedup',
+  'occlusion_vs_batched_forward',
+  'project_vs_forward',
+];
 console.log(`\ndevice: ${device}`);
 console.log(['figure', ...rows.map((r) => String(r.model))].join('\t'));
-for (const k of keys) console.log([k, ...rows.map((r) => (typeof r[k] === 'number' ? (r[k] as number).toFixed(2) : String(r[k])))].join('\t'));
-if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), device, rows }, null, 2));
+for (const k of keys)
+  console.log(
+    [k, ...rows.map((r) => (typeof r[k] === 'number' ? (r[k] as number).toFixed(2) : String(r[k])))].join(
+      '\t',
+    ),
+  );
+if (args.json)
+  writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), device, rows }, null, 2));
 process.exit(0);
