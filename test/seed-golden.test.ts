@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
-import { convBackward, convForward } from '../src/engine/ops/conv';
+import { convBackward, convForward, polyphaseKernels } from '../src/engine/ops/conv';
 import { NODE_BACKENDS, useBackend } from './helpers';
 
 // Section 6: input [c=2, h=5, w=5], kernel [in_c=2, 3, 3], one output channel, SAME padding, stride 1.
@@ -157,25 +157,29 @@ describe.each(NODE_BACKENDS)('seed worked examples on %s', (backend) => {
     tf.dispose([x, kernel, y]);
   });
 
-  it('conv2d_transpose, 4 channels 3x3 -> 6x6x2, stride 2, SAME', async () => {
-    await useBackend(backend);
-    const x = tf.tensor4d(chwToNhwc(deconvInput), [1, 3, 3, 4]);
-    // The seed rotates each kernel by 180 degrees and lays it out as [h, w, out_c, in_c], which is the
-    // layout of the forward conv (6x6x2 -> 3x3x4) whose transpose this is.
-    const kernelValues: number[] = [];
-    for (let ky = 0; ky < 3; ky++)
-      for (let kx = 0; kx < 3; kx++)
-        for (let o = 0; o < 2; o++)
-          for (let i = 0; i < 4; i++) kernelValues.push(deconvWeights[o]![i]![2 - ky]![2 - kx]!);
-    const kernel = tf.tensor4d(kernelValues, [3, 3, 2, 4]);
-    // TensorFlow's SAME for a 6 -> 3 stride-2 conv with a 3x3 kernel pads 0 before and 1 after.
-    const y = convBackward(x, kernel, [6, 6, 2], [2, 2], [0, 1, 0, 1]);
-    expect(y.shape).toEqual([1, 6, 6, 2]);
-    const hwc = await y.data();
-    const [c0, c1] = deconvExpected;
-    const got = [0, 1].map((c) => Array.from({ length: 36 }, (_, i) => hwc[i * 2 + c]));
-    expect(got[0]).toEqual(c0!.flat());
-    expect(got[1]).toEqual(c1!.flat());
-    tf.dispose([x, kernel, y]);
-  });
+  it.each(['native', 'polyphase'])(
+    'conv2d_transpose, 4 channels 3x3 -> 6x6x2, stride 2, SAME (%s)',
+    async (impl) => {
+      await useBackend(backend);
+      const x = tf.tensor4d(chwToNhwc(deconvInput), [1, 3, 3, 4]);
+      // The seed rotates each kernel by 180 degrees and lays it out as [h, w, out_c, in_c], which is the
+      // layout of the forward conv (6x6x2 -> 3x3x4) whose transpose this is.
+      const kernelValues: number[] = [];
+      for (let ky = 0; ky < 3; ky++)
+        for (let kx = 0; kx < 3; kx++)
+          for (let o = 0; o < 2; o++)
+            for (let i = 0; i < 4; i++) kernelValues.push(deconvWeights[o]![i]![2 - ky]![2 - kx]!);
+      const kernel = tf.tensor4d(kernelValues, [3, 3, 2, 4]);
+      // TensorFlow's SAME for a 6 -> 3 stride-2 conv with a 3x3 kernel pads 0 before and 1 after.
+      const phases = impl === 'polyphase' ? polyphaseKernels(kernel, [2, 2]) : undefined;
+      const y = convBackward(x, kernel, [6, 6, 2], [2, 2], [0, 1, 0, 1], phases);
+      expect(y.shape).toEqual([1, 6, 6, 2]);
+      const hwc = await y.data();
+      const [c0, c1] = deconvExpected;
+      const got = [0, 1].map((c) => Array.from({ length: 36 }, (_, i) => hwc[i * 2 + c]));
+      expect(got[0]).toEqual(c0!.flat());
+      expect(got[1]).toEqual(c1!.flat());
+      tf.dispose([x, kernel, y, ...(phases ?? []).filter((p) => p !== null)]);
+    },
+  );
 });

@@ -14,24 +14,26 @@ export interface Analysis {
 
 export function analyse(model: ZfModel, pixels: Pixels): Analysis {
   const rgb = resizeToInput(pixels, model.spec.preprocessing);
-  const input = toNetworkInput(rgb, model.spec.preprocessing);
+  let input: Tensor4D | null = null;
   let pass: ForwardPass;
   try {
+    input = toNetworkInput(rgb, model.spec.preprocessing);
     pass = forward(model, input);
   } catch (e) {
-    tf.dispose([rgb, input]);
+    tf.dispose(input ? [rgb, input] : [rgb]);
     throw e;
   }
+  const kept = input;
   let disposed = false;
   return {
     rgb,
-    input,
+    input: kept,
     pass,
     dispose() {
       if (disposed) return;
       disposed = true;
       pass.dispose();
-      tf.dispose([rgb, input]);
+      tf.dispose([rgb, kept]);
     },
   };
 }

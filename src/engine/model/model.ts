@@ -9,6 +9,11 @@ export interface ZfModel {
   readonly layers: ResolvedLayer[];
   /** Weight tensors by name; owned by the model. */
   readonly weights: ReadonlyMap<string, Tensor>;
+  /**
+   * Tensors derived from the weights once and kept with the model (e.g. polyphase kernels), by key.
+   * `make` may run inside tf.tidy: the results are kept and disposed with the model.
+   */
+  memo<T extends readonly (Tensor | null)[]>(key: string, make: () => T): T;
   dispose(): void;
 }
 
@@ -29,14 +34,26 @@ export function createModel(spec: ModelSpec, weights: WeightMap): ZfModel {
     throw e;
   }
   let disposed = false;
+  const derived = new Map<string, readonly (Tensor | null)[]>();
   return {
     spec,
     layers,
     weights: tensors,
+    memo<T extends readonly (Tensor | null)[]>(key: string, make: () => T): T {
+      const hit = derived.get(key);
+      if (hit) return hit as T;
+      if (disposed) throw new Error('model is disposed');
+      const made = make();
+      made.forEach((t) => t && tf.keep(t));
+      derived.set(key, made);
+      return made;
+    },
     dispose() {
       if (disposed) return;
       disposed = true;
       tensors.forEach((t) => t.dispose());
+      derived.forEach((list) => list.forEach((t) => t?.dispose()));
+      derived.clear();
     },
   };
 }

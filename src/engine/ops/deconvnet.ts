@@ -13,10 +13,10 @@
  */
 import { tf, type Tensor, type Tensor3D, type Tensor4D } from '../tf';
 import type { ForwardPass } from '../forward';
-import { convBackward } from './conv';
+import { convBackward, polyphaseKernels, preferredTransposeImpl } from './conv';
 import type { ZfModel } from '../model/model';
 import { inputSpaceToRgb } from '../model/preprocess';
-import { channelsOf, findLayer, isMapLayer, SpecError, type ResolvedLayer } from '../model/spec';
+import { channelsOf, isMapLayer, SpecError, type ResolvedLayer } from '../model/spec';
 import { lrnBackward } from './lrn';
 
 export type ProjectionMethod = 'deconv' | 'backprop' | 'guided';
@@ -35,7 +35,13 @@ export interface ProjectionRequest {
 
 /** Checks a request against the model; returns the resolved layer or throws a SpecError naming the problem. */
 export function checkProjection(model: ZfModel, request: ProjectionRequest): ResolvedLayer {
-  const layer = findLayer(model.layers, request.layer);
+  const mapLayers = model.layers.filter((l) => isMapLayer(l.spec));
+  const layer = model.layers.find((l) => l.spec.name === request.layer);
+  if (!layer) {
+    throw new SpecError(
+      `unknown layer "${request.layer}"; layers with feature maps are: ${mapLayers.map((l) => l.spec.name).join(', ')}`,
+    );
+  }
   if (!isMapLayer(layer.spec)) {
     throw new SpecError(
       `layer "${request.layer}" is a ${layer.spec.type} layer; projections start from conv, relu, lrn or pool layers`,
@@ -128,7 +134,11 @@ export function projectSignal(
           if (spec.relu) s = rectify(s, pass.outputs[i] ?? null, method, spec.name);
           const kernel = model.weights.get(`${spec.name}/kernel`) as Tensor4D;
           const inShape = layer.inShape as [number, number, number];
-          s = convBackward(s, kernel, inShape, spec.stride, layer.pad);
+          const phases =
+            preferredTransposeImpl(tf.getBackend()) === 'polyphase'
+              ? model.memo(`${spec.name}/polyphase`, () => polyphaseKernels(kernel, spec.stride))
+              : undefined;
+          s = convBackward(s, kernel, inShape, spec.stride, layer.pad, phases);
           break;
         }
         case 'relu':

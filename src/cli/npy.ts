@@ -1,0 +1,35 @@
+/**
+ * NumPy .npy writer (format version 1.0): little-endian float32 ('<f4'), C order. The header is a Python dict
+ * literal padded with spaces and ended by a newline so that the data starts at a multiple of 64 bytes.
+ */
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+const PREAMBLE_BYTES = MAGIC.length + 2 + 2; // magic, version, header length (uint16)
+
+function shapeTuple(shape: readonly number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+}
+
+/** The bytes of an .npy file holding `values` with the given shape. */
+export function encodeNpyFloat32(values: Float32Array, shape: readonly number[]): Uint8Array {
+  if (!shape.every((d) => Number.isInteger(d) && d >= 0))
+    throw new Error(`invalid .npy shape [${shape.join(', ')}]`);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== values.length)
+    throw new Error(`.npy shape [${shape.join(', ')}] needs ${size} values, got ${values.length}`);
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeTuple(shape)}, }`;
+  const unpadded = PREAMBLE_BYTES + dict.length + 1; // + the closing newline
+  const headerLength = dict.length + 1 + ((64 - (unpadded % 64)) % 64);
+  if (headerLength > 0xffff) throw new Error('.npy header too long for format version 1.0');
+  const out = new Uint8Array(PREAMBLE_BYTES + headerLength + values.length * 4);
+  const view = new DataView(out.buffer);
+  out.set(MAGIC, 0);
+  out[6] = 1; // major version
+  out[7] = 0; // minor version
+  view.setUint16(8, headerLength, true);
+  const header = dict.padEnd(headerLength - 1, ' ') + '\n';
+  for (let i = 0; i < header.length; i++) out[PREAMBLE_BYTES + i] = header.charCodeAt(i);
+  const dataStart = PREAMBLE_BYTES + headerLength;
+  for (let i = 0; i < values.length; i++) view.setFloat32(dataStart + i * 4, values[i] ?? 0, true);
+  return out;
+}

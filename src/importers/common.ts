@@ -1,0 +1,365 @@
+/**
+ * Shared pieces of the importers: the error type, options and result, the canonical layer names, a chain
+ * builder that checks every added layer against the engine's own shape rules, and weight conversions.
+ * Browser-safe: no Node APIs.
+ */
+import { resolveSpec, SpecError } from '../engine/model/spec';
+import type {
+  LayerShape,
+  LayerSpec,
+  MaxPoolLayer,
+  ModelSpec,
+  Padding,
+  Preprocessing,
+} from '../engine/model/spec';
+import type { WeightMap } from '../engine/model/format';
+
+/** Any problem with an imported file; the message says what and where (node / layer name and type). */
+export class ImportError extends Error {
+  override name = 'ImportError';
+}
+
+export interface ImportOptions {
+  /** Model name (default: from the file). */
+  name?: string;
+  description?: string;
+  /** Class labels in output order (default none; must match the number of outputs). */
+  labels?: string[];
+  /** Mean pixel in R, G, B order on the 0..255 scale. */
+  mean?: [number, number, number];
+  channelOrder?: 'rgb' | 'bgr';
+  scale?: number;
+  /** Network input [height, width], for files that leave it open. */
+  inputSize?: [number, number];
+}
+
+/** Where a spec layer came from: the original nodes / layers and the tensor (blob) equal to its output. */
+export interface LayerSource {
+  layer: string;
+  /** Original node or layer descriptions, e.g. `Conv "gpu_0/conv1"` and the fused `Relu`. */
+  from: string[];
+  /** Name of the original tensor (ONNX) or blob (Caffe) that equals the layer's output. */
+  tensor: string;
+}
+
+export interface ImportResult {
+  spec: ModelSpec;
+  weights: WeightMap;
+  /** One entry per spec layer, in order. */
+  sources: LayerSource[];
+  /** Things that were accepted but are worth telling the user. */
+  warnings: string[];
+  format: 'onnx' | 'caffe' | 'zf-lens';
+}
+
+/**
+ * Canonical public layer names, the same for every importer (the app and CLI address layers by them):
+ * - `convK` for the K-th convolution;
+ * - `normK` (LRN), `poolK` (max pool) and `reluK` (a ReLU that could not be fused) after convK;
+ * - dense layers continue the count after the convolutions, as AlexNet / ZFNet number them: with C
+ *   convolutions the dense layers are fc(C+1), fc(C+2), ... (ZFNet's 5 convs + 3 dense: fc6, fc7, fc8);
+ * - `flatten`, and `prob` for the softmax;
+ * - a name already taken gets `_2`, `_3`, ... appended.
+ */
+export class LayerNamer {
+  private convCount = 0;
+  private denseCount = 0;
+  private depth = 0;
+  private readonly used = new Set<string>();
+
+  private unique(base: string): string {
+    let name = base;
+    for (let i = 2; this.used.has(name); i++) name = `${base}_${i}`;
+    this.used.add(name);
+    return name;
+  }
+
+  conv(): string {
+    this.convCount += 1;
+    this.depth = this.convCount;
+    return this.unique(`conv${this.convCount}`);
+  }
+
+  dense(): string {
+    this.denseCount += 1;
+    this.depth = this.convCount + this.denseCount;
+    return this.unique(`fc${this.depth}`);
+  }
+
+  after(kind: 'norm' | 'pool' | 'relu'): string {
+    return this.unique(`${kind}${this.depth}`);
+  }
+
+  fixed(name: 'flatten' | 'prob'): string {
+    return this.unique(name);
+  }
+}
+
+/**
+ * Collects layers, weights and sources. Each added layer is resolved with the engine's resolveSpec, so shape
+ * errors surface at the node that caused them.
+ */
+export class ChainBuilder {
+  readonly layers: LayerSpec[] = [];
+  readonly weights: WeightMap = new Map();
+  readonly sources: LayerSource[] = [];
+  readonly warnings: string[] = [];
+  readonly names = new LayerNamer();
+  private outShape: LayerShape;
+
+  constructor(readonly inputSize: [number, number]) {
+    this.outShape = [inputSize[0], inputSize[1], 3];
+  }
+
+  /** Current output shape: [H, W, C] maps or [units]. */
+  get shape(): LayerShape {
+    return this.outShape;
+  }
+
+  get last(): LayerSpec | undefined {
+    return this.layers[this.layers.length - 1];
+  }
+
+  /** Shape the engine gives this layer if appended now (throws ImportError naming `where`). */
+  probe(layer: LayerSpec, where: string): LayerShape {
+    const spec = this.specWith([...this.layers, layer]);
+    try {
+      const resolved = resolveSpec(spec);
+      const out = resolved[resolved.length - 1];
+      if (!out) throw new ImportError(`${where}: could not resolve the layer`);
+      return out.outShape;
+    } catch (e) {
+      if (e instanceof SpecError) throw new ImportError(`${where}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  add(layer: LayerSpec, from: string[], tensor: string, where: string): void {
+    this.outShape = this.probe(layer, where);
+    this.layers.push(layer);
+    this.sources.push({ layer: layer.name, from, tensor });
+  }
+
+  /** Records that the last layer's output is now also known as `tensor` (a fused or skipped node). */
+  extendLast(from: string, tensor: string): void {
+    const source = this.sources[this.sources.length - 1];
+    if (source) {
+      source.from.push(from);
+      source.tensor = tensor;
+    }
+  }
+
+  setWeight(name: string, values: Float32Array): void {
+    this.weights.set(name, values);
+  }
+
+  private specWith(layers: LayerSpec[]): ModelSpec {
+    return {
+      name: 'import',
+      description: '',
+      layers,
+      preprocessing: { inputSize: this.inputSize, mean: [0, 0, 0], scale: 1, channelOrder: 'rgb' },
+      labels: [],
+    };
+  }
+
+  /** The finished spec, checked as a whole (labels included). */
+  finish(meta: {
+    name: string;
+    description: string;
+    preprocessing: Preprocessing;
+    labels: string[];
+  }): ModelSpec {
+    if (this.layers.length === 0) throw new ImportError('the model has no supported layers');
+    const spec: ModelSpec = { ...meta, layers: this.layers };
+    try {
+      resolveSpec(spec);
+    } catch (e) {
+      if (e instanceof SpecError) throw new ImportError(e.message);
+      throw e;
+    }
+    return spec;
+  }
+}
+
+/** Preprocessing from defaults, overridden by options. */
+export function preprocessingFrom(
+  defaults: Omit<Preprocessing, 'inputSize'>,
+  inputSize: [number, number],
+  options: ImportOptions,
+): Preprocessing {
+  const prep: Preprocessing = {
+    inputSize,
+    mean: options.mean ?? defaults.mean,
+    scale: options.scale ?? defaults.scale,
+    channelOrder: options.channelOrder ?? defaults.channelOrder,
+  };
+  if (prep.mean.length !== 3 || !prep.mean.every(Number.isFinite))
+    throw new ImportError('mean must be three finite numbers (R, G, B)');
+  if (!Number.isFinite(prep.scale) || prep.scale === 0)
+    throw new ImportError('scale must be a non-zero number');
+  if (prep.channelOrder !== 'rgb' && prep.channelOrder !== 'bgr')
+    throw new ImportError(`channel order must be "rgb" or "bgr", got ${JSON.stringify(prep.channelOrder)}`);
+  return prep;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Geometry
+
+/** Output size of a convolution or floor-rounded pool. */
+export function floorOut(
+  size: number,
+  kernel: number,
+  stride: number,
+  padBefore: number,
+  padAfter: number,
+): number {
+  return Math.floor((size + padBefore + padAfter - kernel) / stride) + 1;
+}
+
+/**
+ * A max-pool layer the engine resolves to exactly `expected` [outH, outW]: with `ceil: true` and the file's
+ * padding where the engine's ceil rule gives that size, otherwise as a floor-rounded pool whose bottom/right
+ * padding is set so the windows are the file's (windows past the input only see the valid part, as in ONNX
+ * and Caffe).
+ */
+export function maxPoolFor(
+  builder: ChainBuilder,
+  base: { name: string; kernel: [number, number]; stride: [number, number]; pad: Padding; ceil: boolean },
+  expected: [number, number],
+  inHW: [number, number],
+  where: string,
+): MaxPoolLayer {
+  const layer: MaxPoolLayer = { type: 'maxpool', ...base };
+  const matches = (l: MaxPoolLayer): boolean => {
+    const s = builder.probe(l, where);
+    return s.length === 3 && s[0] === expected[0] && s[1] === expected[1];
+  };
+  if (matches(layer)) return layer;
+  const pad: Padding = [...base.pad];
+  pad[1] = (expected[0] - 1) * base.stride[0] + base.kernel[0] - inHW[0] - pad[0];
+  pad[3] = (expected[1] - 1) * base.stride[1] + base.kernel[1] - inHW[1] - pad[2];
+  if (pad[1] < 0 || pad[3] < 0 || pad[1] >= base.kernel[0] || pad[3] >= base.kernel[1]) {
+    throw new ImportError(
+      `${where}: pooling geometry (kernel ${base.kernel.join('x')}, stride ${base.stride.join('x')}, ` +
+        `pads ${base.pad.join(',')}) on a ${inHW.join('x')} input cannot be expressed by the engine`,
+    );
+  }
+  const floorLayer: MaxPoolLayer = { ...layer, pad, ceil: false };
+  if (!matches(floorLayer)) {
+    throw new ImportError(`${where}: pooling output size ${expected.join('x')} cannot be reproduced`);
+  }
+  return floorLayer;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Weights
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Little-endian float32 bytes -> Float32Array (copied; the source may be unaligned). */
+export function float32FromBytes(bytes: Uint8Array): Float32Array {
+  const n = Math.floor(bytes.byteLength / 4);
+  if (LITTLE_ENDIAN) {
+    // Copy into a fresh buffer (Buffer#slice would return a view of a shared pool).
+    const copy = new Uint8Array(n * 4);
+    copy.set(bytes.subarray(0, n * 4));
+    return new Float32Array(copy.buffer);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}
+
+/** Little-endian float64 bytes -> Float32Array. */
+export function float64FromBytes(bytes: Uint8Array): Float32Array {
+  const n = Math.floor(bytes.byteLength / 8);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
+  return out;
+}
+
+/** Index of the first non-finite value, or -1. */
+export function firstNonFinite(values: Float32Array): number {
+  const n = values.length;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    // v - v is 0 for finite values and NaN for NaN and +-Infinity.
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+/** [Cout, Cin, kh, kw] (ONNX / Caffe) -> [kh, kw, Cin, Cout] (the engine). */
+export function oihwToHwio(w: Float32Array, cout: number, cin: number, kh: number, kw: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let o = 0; o < cout; o++) {
+    for (let i = 0; i < cin; i++) {
+      const src = (o * cin + i) * kh * kw;
+      for (let y = 0; y < kh; y++) {
+        for (let x = 0; x < kw; x++) {
+          out[((y * kw + x) * cin + i) * cout + o] = w[src + y * kw + x] ?? 0;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Row-major [rows, cols] -> [cols, rows], times `scale`; blocked so large fc layers stay cache friendly. */
+export function transpose(w: Float32Array, rows: number, cols: number, scale = 1): Float32Array {
+  const out = new Float32Array(w.length);
+  const B = 32;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    const r1 = Math.min(rows, r0 + B);
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const c1 = Math.min(cols, c0 + B);
+      for (let r = r0; r < r1; r++) {
+        const src = r * cols;
+        for (let c = c0; c < c1; c++) out[c * rows + r] = w[src + c]! * scale;
+      }
+    }
+  }
+  return out;
+}
+
+export function scaled(w: Float32Array, scale: number): Float32Array {
+  if (scale === 1) return w;
+  const out = new Float32Array(w.length);
+  for (let i = 0; i < w.length; i++) out[i] = (w[i] ?? 0) * scale;
+  return out;
+}
+
+/**
+ * The shortest decimal that rounds to the same float32 (0.0005 rather than 0.0005000000237487257), for
+ * constants stored as float32 in the file.
+ */
+export function tidyFloat32(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  const target = Math.fround(x);
+  for (let p = 1; p <= 9; p++) {
+    const v = Number(x.toPrecision(p));
+    if (Math.fround(v) === target) return v;
+  }
+  return x;
+}
+
+/** A number from a protobuf int64 (number, Long or {low, high}). */
+export function int64(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (value && typeof value === 'object') {
+    const v = value as { toNumber?: () => number; low?: number; high?: number; unsigned?: boolean };
+    if (typeof v.toNumber === 'function') return v.toNumber();
+    if (typeof v.low === 'number' && typeof v.high === 'number') {
+      return v.unsigned ? (v.high >>> 0) * 2 ** 32 + (v.low >>> 0) : v.high * 2 ** 32 + (v.low >>> 0);
+    }
+  }
+  return Number(value);
+}
+
+export function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}

@@ -1,0 +1,380 @@
+/**
+ * Bad files give one clear ImportError: truncated, not protobuf / wrong format, unsupported operators (named),
+ * branches, mismatched or missing weights, NaN weights, int8 models, external data, Caffe specifics.
+ */
+import { describe, expect, it } from 'vitest';
+import { importCaffe, importModelFile, importOnnx, ImportError } from '../../src/importers';
+import { OnnxChain, OnnxGraph } from '../fixtures/onnxBuilder';
+import { caffeZfNet, toCaffemodel, toPrototxt, type CaffeNetDesc } from '../fixtures/caffeBuilder';
+
+function smallChain(): OnnxChain {
+  const c = new OnnxChain({ inputSize: [12, 12], seed: 1 });
+  c.conv(4, 3);
+  c.relu();
+  c.maxPool(2, { strides: [2, 2] });
+  c.flatten();
+  c.gemm(3, { transB: 1 });
+  c.softmax();
+  return c;
+}
+
+function expectImportError(fn: () => unknown, pattern: RegExp): void {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error, 'expected an ImportError').toBeInstanceOf(ImportError);
+  expect((error as Error).message).toMatch(pattern);
+}
+
+async function expectImportRejects(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
+  await expect(promise).rejects.toBeInstanceOf(ImportError);
+  await expect(promise).rejects.toThrow(pattern);
+}
+
+describe('ONNX errors', () => {
+  it('truncated file', () => {
+    const bytes = smallChain().encode();
+    for (const cut of [0.3, 0.6, 0.95]) {
+      expectImportError(
+        () => importOnnx(bytes.subarray(0, Math.floor(bytes.byteLength * cut))),
+        /not a valid ONNX file|truncated/,
+      );
+    }
+    expectImportError(() => importOnnx(new Uint8Array(0)), /empty/);
+  });
+
+  it('not protobuf / not ONNX', () => {
+    const text = new TextEncoder().encode('hello, this is not a model at all\n');
+    expectImportError(() => importOnnx(text), /not (a valid ONNX file|an ONNX model)/);
+    const random = new Uint8Array(4096).map((_, i) => (i * 7919 + 13) % 251);
+    expectImportError(() => importOnnx(random), /not (a valid ONNX file|an ONNX model)/);
+  });
+
+  it('unsupported operator, named by node name or output', () => {
+    const c = smallChain();
+    const conv = c.graph.nodes[0]!;
+    c.graph.nodes.splice(1, 0, {
+      opType: 'BatchNormalization',
+      name: 'bn1',
+      input: [conv.output![0]!, 's', 'b', 'm', 'v'],
+      output: ['bn_out'],
+    });
+    for (const n of ['s', 'b', 'm', 'v']) c.graph.init(n, [4], new Float32Array(4).fill(1));
+    c.graph.nodes[2]!.input![0] = 'bn_out';
+    expectImportError(() => importOnnx(c.encode()), /BatchNormalization node "bn1".*unsupported operator/);
+
+    const d = smallChain();
+    d.graph.nodes[2] = { ...d.graph.nodes[2]!, opType: 'AveragePool', name: '' };
+    expectImportError(
+      () => importOnnx(d.encode()),
+      /AveragePool node #2 \(output "maxpool_3"\): unsupported operator/,
+    );
+  });
+
+  it('a branch (one tensor read by two nodes)', () => {
+    const c = smallChain();
+    c.graph.node('Relu', ['conv_1'], ['side'], {}, 'side_relu');
+    c.graph.output('side');
+    expectImportError(() => importOnnx(c.encode()), /"conv_1" is read by 2 nodes.*single chain/);
+  });
+
+  it('an Add of two computed tensors is a branch', () => {
+    const c = smallChain();
+    const g = c.graph;
+    g.nodes.splice(2, 0, { opType: 'Add', name: 'skip', input: ['relu_2', 'conv_1'], output: ['added'] });
+    g.nodes[3]!.input![0] = 'added';
+    expectImportError(() => importOnnx(g.encode()), /read by 2 nodes|single chain/);
+  });
+
+  it('mismatched weight shapes', () => {
+    const c = smallChain();
+    const w = c.graph.initializers.find((t) => t.name === 'conv_1_w')!;
+    w.dims = [4, 2, 3, 3];
+    w.rawData = new Uint8Array(4 * 2 * 9 * 4);
+    expectImportError(
+      () => importOnnx(c.encode()),
+      /Conv node "Conv_node_1".*\[4, 2, 3, 3\].*3 channels.*mismatch/,
+    );
+
+    const d = smallChain();
+    const fc = d.graph.initializers.find((t) => t.name === 'fc_5_w')!;
+    fc.dims = [3, 20];
+    fc.rawData = new Uint8Array(3 * 20 * 4);
+    expectImportError(() => importOnnx(d.encode()), /Gemm node.*\[3, 20\].*100 features.*mismatch/);
+
+    const e = smallChain();
+    const b = e.graph.initializers.find((t) => t.name === 'conv_1_b')!;
+    b.dims = [5];
+    b.rawData = new Uint8Array(20);
+    expectImportError(() => importOnnx(e.encode()), /bias "conv_1_b" has shape \[5\]/);
+
+    const f = smallChain();
+    const short = f.graph.initializers.find((t) => t.name === 'conv_1_w')!;
+    short.rawData = short.rawData!.subarray(0, 40);
+    expectImportError(() => importOnnx(f.encode()), /holds 10 values but its shape \[4, 3, 3, 3\] needs 108/);
+  });
+
+  it('missing initializer', () => {
+    const c = smallChain();
+    c.graph.initializers.splice(
+      c.graph.initializers.findIndex((t) => t.name === 'conv_1_w'),
+      1,
+    );
+    // Without its initializer, conv_1_w becomes a second graph input only if declared; here it is just missing.
+    expectImportError(
+      () => importOnnx(c.encode()),
+      /Conv node "Conv_node_1".*initializer "conv_1_w".*missing/,
+    );
+  });
+
+  it('NaN weights', () => {
+    const c = smallChain();
+    const w = c.graph.initializers.find((t) => t.name === 'fc_5_w')!;
+    const values = new Float32Array(w.rawData!.slice().buffer);
+    values[17] = NaN;
+    w.rawData = new Uint8Array(values.buffer);
+    expectImportError(
+      () => importOnnx(c.encode()),
+      /Gemm node "Gemm_node_5".*"fc_5_w".*non-finite value \(NaN\) at index 17/,
+    );
+  });
+
+  it('int8 / QDQ models are refused with the fp32 advice', () => {
+    const g = new OnnxGraph('int8');
+    g.opset = 13;
+    g.input('data', [1, 3, 8, 8]);
+    g.init('scale', [], new Float32Array([0.1]));
+    g.initInt8('zp', [], new Int8Array([0]));
+    g.initInt8('w_q', [2, 3, 3, 3], new Int8Array(54).fill(3));
+    g.node('QuantizeLinear', ['data', 'scale', 'zp'], ['data_q']);
+    g.node('DequantizeLinear', ['data_q', 'scale', 'zp'], ['data_dq']);
+    g.node('DequantizeLinear', ['w_q', 'scale', 'zp'], ['w_dq']);
+    g.node('Conv', ['data_dq', 'w_dq'], ['out'], { kernel_shape: [3, 3] });
+    g.output('out');
+    expectImportError(
+      () => importOnnx(g.encode()),
+      /quantized \(int8\).*not supported.*fp32 file.*zfnet512-12\.onnx/,
+    );
+
+    const q = new OnnxGraph('qlinear');
+    q.input('data', [1, 3, 8, 8]);
+    q.node('QLinearConv', ['data'], ['out']);
+    q.output('out');
+    expectImportError(() => importOnnx(q.encode()), /int8/);
+
+    const c = smallChain();
+    const w = c.graph.initializers.find((t) => t.name === 'conv_1_w')!;
+    w.dataType = 3;
+    expectImportError(() => importOnnx(c.encode()), /int8.*fp32/);
+  });
+
+  it('external data', () => {
+    const c = new OnnxChain({ inputSize: [8, 8] });
+    c.conv(2, 3, {}, { external: true });
+    expectImportError(
+      () => importOnnx(c.encode()),
+      /"conv_1_w" keeps its values in an external data file \("conv_1_w\.bin"\).*not supported/,
+    );
+  });
+
+  it('unsupported attributes are named', () => {
+    const a = new OnnxChain({ inputSize: [8, 8] });
+    a.conv(2, 3, { dilations: [2, 2] });
+    expectImportError(() => importOnnx(a.encode()), /Conv node "Conv_node_1": dilations \[2, 2\]/);
+
+    const b = new OnnxChain({ inputSize: [8, 8] });
+    b.conv(2, 3, { group: 3 });
+    expectImportError(
+      () => importOnnx(b.encode()),
+      /Conv node "Conv_node_1": grouped convolution \(group 3\)/,
+    );
+
+    const c = new OnnxChain({ inputSize: [8, 8] });
+    c.lrn(4, 1e-4, 0.75, 1);
+    expectImportError(() => importOnnx(c.encode()), /LRN node "LRN_node_1": LRN size 4/);
+
+    const d = new OnnxChain({ inputSize: [8, 8] });
+    d.conv(2, 3);
+    d.reshape([2, -1]);
+    expectImportError(() => importOnnx(d.encode()), /Reshape node .*reshape to \[2, -1\] is not supported/);
+
+    const e = new OnnxChain({ inputSize: [8, 8] });
+    e.conv(2, 3);
+    e.gemm(2, { transB: 1 });
+    expectImportError(() => importOnnx(e.encode()), /Gemm node .*needs a flattened input/);
+  });
+
+  it('graph inputs must be one NCHW float image', () => {
+    const g = new OnnxGraph('two');
+    g.input('a', [1, 3, 8, 8]);
+    g.input('b', [1, 3, 8, 8]);
+    g.node('Relu', ['a'], ['out']);
+    g.output('out');
+    expectImportError(() => importOnnx(g.encode()), /exactly one input.*"a", "b"/);
+
+    const h = new OnnxGraph('gray');
+    h.input('x', [1, 1, 8, 8]);
+    h.node('Relu', ['x'], ['out']);
+    h.output('out');
+    expectImportError(() => importOnnx(h.encode()), /3 channels/);
+
+    const d = new OnnxGraph('dynamic');
+    d.input('x', ['N', 3, 'H', 'W']);
+    d.node('Relu', ['x'], ['out']);
+    d.output('out');
+    expectImportError(() => importOnnx(d.encode()), /no fixed height and width/);
+    expect(importOnnx(d.encode(), { inputSize: [16, 16] }).spec.preprocessing.inputSize).toEqual([16, 16]);
+  });
+});
+
+describe('Caffe errors', () => {
+  const WIDTHS = {
+    conv: [4, 4, 4, 4, 4] as [number, number, number, number, number],
+    fc: [8, 8] as [number, number],
+    classes: 5,
+  };
+  const net = caffeZfNet({ widths: WIDTHS, inputSize: 64 });
+  const model = toCaffemodel(net, { format: 'v2' });
+  const deploy = toPrototxt(net, 'v2');
+
+  it('truncated / not a caffemodel', () => {
+    expectImportError(
+      () =>
+        importCaffe({ caffemodel: model.subarray(0, Math.floor(model.byteLength * 0.7)), prototxt: deploy }),
+      /not a valid \.caffemodel.*truncated/,
+    );
+    expectImportError(() => importCaffe({ caffemodel: new Uint8Array(0) }), /empty/);
+    const onnxBytes = smallChain().encode();
+    expectImportError(
+      () => importCaffe({ caffemodel: onnxBytes, prototxt: deploy }),
+      /not (a valid \.caffemodel|a Caffe model)/,
+    );
+  });
+
+  it('unsupported layer type, named', () => {
+    const text = deploy.replace('type: "Pooling"', 'type: "Eltwise"');
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: text }),
+      /layer "pool1" \(Eltwise\): unsupported layer type "Eltwise"/,
+    );
+    const ave = deploy.replace('pool: MAX', 'pool: AVE');
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: ave }),
+      /layer "pool1" \(Pooling\): average pooling/,
+    );
+    const grouped = deploy.replace('num_output: 4\n', 'num_output: 4\n    group: 2\n');
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: grouped }),
+      /layer "conv1" \(Convolution\): grouped/,
+    );
+    const leaky = deploy.replace('type: "ReLU"', 'type: "ReLU"\n  relu_param { negative_slope: 0.1 }');
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: leaky }),
+      /layer "relu1" \(ReLU\): leaky ReLU/,
+    );
+  });
+
+  it('mismatched weight shapes and missing weights', () => {
+    const wider = deploy.replace('num_output: 4\n', 'num_output: 6\n');
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: wider }),
+      /layer "conv1" \(Convolution\): weight blob has shape \[4, 3, 7, 7\], expected \[6, 3, 7, 7\].*mismatch/,
+    );
+    const renamed = deploy.replace('name: "fc7"', 'name: "fc7_new"');
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: renamed }),
+      /layer "fc7_new" \(InnerProduct\) has no weights/,
+    );
+  });
+
+  it('NaN weights', () => {
+    const bad: CaffeNetDesc = {
+      ...net,
+      layers: net.layers.map((l) =>
+        l.name === 'conv2'
+          ? {
+              ...l,
+              blobs: l.blobs.map((b, i) =>
+                i === 1 ? { ...b, values: b.values.map((v, j) => (j === 2 ? NaN : v)) } : b,
+              ),
+            }
+          : l,
+      ),
+    };
+    expectImportError(
+      () => importCaffe({ caffemodel: toCaffemodel(bad, { format: 'v2' }), prototxt: deploy }),
+      /layer "conv2" \(Convolution\): bias blob contains a non-finite value \(NaN\) at index 2/,
+    );
+  });
+
+  it('branches are refused', () => {
+    const branch = `${deploy}layer {\n  name: "side"\n  type: "ReLU"\n  bottom: "pool5"\n  top: "side"\n}\n`;
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: branch }),
+      /layer "side" \(ReLU\) reads blob "pool5", which another layer already consumed/,
+    );
+    const two = deploy.replace(
+      'bottom: "conv2"\n  top: "norm2"',
+      'bottom: "conv2"\n  bottom: "conv1"\n  top: "norm2"',
+    );
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: two }),
+      /layer "norm2" \(LRN\) reads 2 blobs/,
+    );
+  });
+
+  it('prototxt problems and V0 nets', () => {
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: 'layer {\n  name: "x"\n  nope: 1\n}' }),
+      /unknown field 'nope' \(line 3\)/,
+    );
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: 'layers { layer { name: "conv1" type: "conv" } }' }),
+      /V0 layer format/,
+    );
+    const noInput = deploy.replace(/input: "data"\ninput_shape \{[^}]*\}\n/, '');
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: noInput }),
+      /does not say what its input is/,
+    );
+  });
+});
+
+describe('importModelFile errors', () => {
+  it('recognises foreign formats and missing companions', async () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]);
+    await expectImportRejects(
+      importModelFile([{ name: 'zfnet512.onnx', bytes: png }]),
+      /PNG image, not a model/,
+    );
+    const gz = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0]);
+    await expectImportRejects(
+      importModelFile([{ name: 'zfnet512.tar.gz', bytes: gz }]),
+      /gzip archive.*extract/,
+    );
+    await expectImportRejects(
+      importModelFile([{ name: 'deploy.prototxt', bytes: new TextEncoder().encode('name: "ZF"') }]),
+      /weights are in the \.caffemodel/,
+    );
+    await expectImportRejects(importModelFile([]), /no files/);
+    await expectImportRejects(
+      importModelFile([{ name: 'notes.txt', bytes: new Uint8Array([0xff, 0x00, 0x01, 0x02]) }]),
+      /could not recognise notes\.txt/,
+    );
+    const onnx = smallChain().encode();
+    await expectImportRejects(
+      importModelFile([
+        { name: 'a.onnx', bytes: onnx },
+        { name: 'b.onnx', bytes: onnx },
+      ]),
+      /several model files/,
+    );
+    await expectImportRejects(
+      importModelFile([{ name: 'broken.onnx', bytes: onnx.subarray(0, 100) }]),
+      /^broken\.onnx: not a valid ONNX file/,
+    );
+  });
+});
