@@ -1,0 +1,42 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createLensStore, LensStoreContext } from './state/store';
+import { installTestHook } from './state/testHook';
+import { App } from './ui/App';
+import { BACKEND_NAMES, parseBackendName } from './worker/api';
+import { progressCallback, startLensWorker } from './worker/client';
+import './ui/styles.css';
+
+const params = new URLSearchParams(window.location.search);
+const requested = params.get('backend');
+const backend = parseBackendName(requested);
+
+const worker = startLensWorker();
+const store = createLensStore({
+  api: worker.api,
+  modelUrl: new URL(`${import.meta.env.BASE_URL}models/default/`, window.location.href).href,
+  backend,
+  progress: progressCallback,
+});
+if (requested && !backend) {
+  store
+    .getState()
+    .setNotice(
+      `Unknown backend "${requested}" in the address; choosing automatically (${BACKEND_NAMES.join(' → ')}).`,
+    );
+}
+worker.onCrash((message) =>
+  store.setState({ phase: 'failed', error: `The compute worker failed: ${message}` }),
+);
+installTestHook(store, worker.api);
+void store.getState().loadModel();
+
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html has no #root element');
+createRoot(root).render(
+  <StrictMode>
+    <LensStoreContext.Provider value={store}>
+      <App />
+    </LensStoreContext.Provider>
+  </StrictMode>,
+);

@@ -1,0 +1,37 @@
+/** The app store: one zustand store built from the model, image, selection and status slices. */
+import { createContext, useContext } from 'react';
+import { createStore, useStore } from 'zustand';
+import { createImageSlice } from './imageSlice';
+import { createModelSlice } from './modelSlice';
+import { createSelectionSlice } from './selectionSlice';
+import { createStatusSlice } from './statusSlice';
+import type { LensDeps, LensState, LensStore } from './types';
+
+export type * from './types';
+
+export function createLensStore(deps: LensDeps): LensStore {
+  return createStore<LensState>()((set, get) => ({
+    ...createStatusSlice(set, get, deps),
+    ...createModelSlice(set, get, deps),
+    ...createImageSlice(set, get, deps),
+    ...createSelectionSlice(set, get, deps),
+  }));
+}
+
+export const LensStoreContext = createContext<LensStore | null>(null);
+
+/** Reads one value from the app store; re-renders only when it changes. */
+export function useLens<T>(selector: (state: LensState) => T): T {
+  const store = useContext(LensStoreContext);
+  if (!store) throw new Error('useLens needs a <LensStoreContext.Provider>');
+  return useStore(store, selector);
+}
+
+/** What the UI is waiting for, in words, or null when idle. */
+export function busyLabel(state: Pick<LensState, 'phase' | 'jobs' | 'loadProgress'>): string | null {
+  if (state.phase === 'loading-model') return `Loading model… ${Math.round(state.loadProgress * 100)}%`;
+  if (state.jobs.image > 0) return 'Computing… analysing the image';
+  if (state.jobs.project > 0) return 'Computing… projecting to pixels';
+  if (state.jobs.maps > 0) return 'Computing… feature maps';
+  return null;
+}

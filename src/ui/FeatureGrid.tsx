@@ -1,0 +1,170 @@
+import { memo, useCallback, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useLens } from '../state/store';
+import type { FeatureMapsResult } from '../worker/api';
+import { formatMs } from './InputPanel';
+import { RgbaCanvas, type RgbaSource } from './RgbaCanvas';
+
+/** Displayed tile size in CSS pixels; smaller maps are enlarged with crisp pixels. */
+const TILE_PX = 72;
+
+function formatValue(v: number): string {
+  if (v === 0) return '0';
+  return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? String(Number(v.toPrecision(3))) : v.toExponential(2);
+}
+
+interface TileProps {
+  maps: FeatureMapsResult;
+  channel: number;
+  selected: boolean;
+  tabbable: boolean;
+  onSelect: (channel: number) => void;
+}
+
+const FeatureTile = memo(function FeatureTile({ maps, channel, selected, tabbable, onSelect }: TileProps) {
+  const source = useMemo<RgbaSource>(
+    () => ({
+      width: maps.width,
+      height: maps.height,
+      data: maps.data,
+      offset: channel * maps.width * maps.height * 4,
+    }),
+    [maps, channel],
+  );
+  const max = maps.max[channel] ?? 0;
+  return (
+    <button
+      type="button"
+      className={`tile ${selected ? 'selected' : ''} ${max === 0 ? 'dead' : ''}`}
+      aria-pressed={selected}
+      tabIndex={tabbable ? 0 : -1}
+      data-channel={channel}
+      onClick={() => onSelect(channel)}
+    >
+      <RgbaCanvas
+        source={source}
+        data-testid={`fmap-${maps.layer}-${channel}`}
+        role="img"
+        aria-label={`${maps.layer} channel ${channel}, max ${formatValue(max)}`}
+        className={maps.width < TILE_PX ? 'pixelated' : undefined}
+      />
+      <span className="tile-index" aria-hidden="true">
+        {channel}
+      </span>
+    </button>
+  );
+});
+
+function gridColumns(grid: HTMLElement): number {
+  const template = getComputedStyle(grid).gridTemplateColumns;
+  return Math.max(1, template.split(' ').filter((t) => t.trim() !== '').length);
+}
+
+export function FeatureGrid() {
+  const maps = useLens((s) => s.maps);
+  const model = useLens((s) => s.model);
+  const layer = useLens((s) => s.layer);
+  const channel = useLens((s) => s.channel);
+  const setLayer = useLens((s) => s.setLayer);
+  const selectChannel = useLens((s) => s.selectChannel);
+  const hasImage = useLens((s) => s.image !== null);
+  const computing = useLens((s) => s.jobs.maps > 0 || s.jobs.image > 0);
+  const gridRef = useRef<HTMLDivElement>(null);
+  const [focus, setFocus] = useState(0);
+
+  const channels = maps?.channels ?? 0;
+  const active = Math.min(focus, Math.max(0, channels - 1));
+  const info = model?.mapLayers.find((l) => l.name === layer);
+
+  const onSelect = useCallback(
+    (c: number) => {
+      setFocus(c);
+      selectChannel(c);
+    },
+    [selectChannel],
+  );
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const grid = gridRef.current;
+    if (!grid || channels === 0) return;
+    const cols = gridColumns(grid);
+    const moves: Record<string, number> = {
+      ArrowRight: active + 1,
+      ArrowLeft: active - 1,
+      ArrowDown: active + cols,
+      ArrowUp: active - cols,
+      Home: 0,
+      End: channels - 1,
+    };
+    const next = moves[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    const target = Math.min(channels - 1, Math.max(0, next));
+    setFocus(target);
+    grid.querySelector<HTMLButtonElement>(`button[data-channel="${target}"]`)?.focus();
+  };
+
+  return (
+    <section className="panel maps-panel" aria-label="Feature maps">
+      <div className="maps-header">
+        <label className="layer-picker">
+          <span className="panel-title">Layer</span>
+          <select
+            data-testid="layer-select"
+            value={layer ?? ''}
+            disabled={!model}
+            onChange={(e) => setLayer(e.target.value)}
+          >
+            {model?.mapLayers.map((l) => (
+              <option key={l.name} value={l.name}>
+                {l.name} ({l.type}) · {l.channels} maps · {l.width}×{l.height}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="caption" data-testid="maps-caption">
+          {maps
+            ? `${maps.channels} maps of ${maps.width}×${maps.height} · ${formatMs(maps.ms)} · click or press Enter to project, arrows to move`
+            : info
+              ? `${info.channels} maps of ${info.width}×${info.height}`
+              : ''}
+        </span>
+      </div>
+      {maps ? (
+        <div
+          ref={gridRef}
+          className={`grid ${computing ? 'computing' : ''}`}
+          style={{ gridTemplateColumns: `repeat(auto-fill, minmax(${TILE_PX}px, 1fr))` }}
+          onKeyDown={onKeyDown}
+          role="group"
+          aria-label={`${maps.layer} feature maps`}
+          aria-busy={computing}
+          data-testid="fmap-grid"
+          data-layer={maps.layer}
+        >
+          {Array.from({ length: channels }, (_, c) => (
+            <FeatureTile
+              key={`${maps.layer}-${c}`}
+              maps={maps}
+              channel={c}
+              selected={c === channel}
+              tabbable={c === active}
+              onSelect={onSelect}
+            />
+          ))}
+        </div>
+      ) : (
+        <div className="grid-empty">
+          {computing ? (
+            <>
+              <span className="spinner" aria-hidden="true" /> Computing {layer} maps…
+            </>
+          ) : hasImage ? (
+            'Pick a layer.'
+          ) : (
+            'Load an image to see what each feature map responds to.'
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,55 @@
+import { useLens } from '../state/store';
+import { BoxOverlay } from './BoxOverlay';
+import { FilePicker } from './FilePicker';
+import { RgbaCanvas } from './RgbaCanvas';
+
+export function InputPanel() {
+  const image = useLens((s) => s.image);
+  const projection = useLens((s) => s.projection);
+  const inputSize = useLens((s) => s.model?.inputSize);
+  const [h, w] = inputSize ?? [224, 224];
+  const box = image && projection?.imageId === image.id ? projection.bounds : null;
+  const where = projection?.request;
+  return (
+    <figure className="panel image-panel">
+      <figcaption>
+        <span className="panel-title">Input</span>
+        <FilePicker />
+      </figcaption>
+      <div className="canvas-frame" style={{ aspectRatio: `${w} / ${h}` }}>
+        <RgbaCanvas
+          source={image?.input ?? null}
+          emptyWidth={w}
+          emptyHeight={h}
+          data-testid="input-canvas"
+          role="img"
+          aria-label={image ? `${image.name} as the network sees it, ${w}×${h}` : 'no image yet'}
+        />
+        {image && (
+          <BoxOverlay
+            box={box}
+            imageWidth={w}
+            imageHeight={h}
+            label={box && where ? `region projected from ${where.layer} channel ${where.channel}` : ''}
+          />
+        )}
+        {!image && (
+          <div className="empty-hint">
+            Drop an image anywhere
+            <br />
+            or choose one
+          </div>
+        )}
+      </div>
+      <p className="caption" data-testid="image-caption">
+        {image
+          ? `${image.name} · ${image.sourceWidth}×${image.sourceHeight} → ${w}×${h} · ${formatMs(image.ms)}`
+          : `Images are resized to ${w}×${h} without cropping.`}
+      </p>
+    </figure>
+  );
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}

@@ -1,0 +1,146 @@
+/**
+ * The typed message API between the UI and the compute worker. Only plain data crosses it: numbers, strings,
+ * typed arrays (transferred, not copied) and Blobs. Tensors never leave the worker.
+ */
+import type { BackendName, LayerType, Prediction, ProjectionMethod, ProjectionMode } from '../engine';
+
+export type { BackendName, Prediction, ProjectionMethod, ProjectionMode };
+
+/**
+ * The engine's backend order, repeated here so the main thread can parse `?backend=` without importing
+ * tfjs (the engine's backend.ts imports tfjs-core). `satisfies` keeps the names in step with the engine.
+ */
+export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
+
+/** Compiles only while BACKEND_NAMES lists every backend the engine knows. */
+export const ALL_BACKENDS_LISTED: Exclude<BackendName, (typeof BACKEND_NAMES)[number]> extends never
+  ? true
+  : false = true;
+
+export function parseBackendName(value: string | null): BackendName | null {
+  return (BACKEND_NAMES as readonly string[]).includes(value ?? '') ? (value as BackendName) : null;
+}
+
+/** One layer whose output is a stack of feature maps (conv, relu, lrn, max pool). */
+export interface MapLayerInfo {
+  name: string;
+  type: LayerType;
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/** What the UI needs to know about the loaded model; everything comes from its spec. */
+export interface ModelInfo {
+  name: string;
+  description: string;
+  /** Network input [height, width]. */
+  inputSize: [number, number];
+  mapLayers: MapLayerInfo[];
+  classes: number;
+  /** Total number of weights. */
+  parameters: number;
+}
+
+export interface BackendInfo {
+  backend: BackendName;
+  /** Backends tried before it and why each was passed over. */
+  skipped: { backend: BackendName; reason: string }[];
+  /** The backend the page asked for (`?backend=`), or null for the automatic choice. */
+  forced: BackendName | null;
+  /** For webgpu: the adapter, e.g. "google / swiftshader" (an emulated GPU) or "nvidia / ampere". */
+  adapter: string | null;
+}
+
+export interface InitOptions {
+  /** Absolute URL of the model folder (ends with '/'); model.json and its shards are fetched relative to it. */
+  modelUrl: string;
+  /** Restrict the backend choice to this one, or null for webgpu -> webgl -> wasm -> cpu. */
+  backend: BackendName | null;
+}
+
+export interface InitResult {
+  backend: BackendInfo;
+  model: ModelInfo;
+}
+
+/** RGBA pixels for a canvas: width * height * 4 bytes. */
+export interface RgbaPixels {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
+
+export interface ImageResult {
+  /** Identifies the analysed image in later calls; a newer image invalidates older ids. */
+  imageId: number;
+  /** The image as the network sees it: resized to the model's input size. */
+  input: RgbaPixels;
+  /** Original size of the decoded image. */
+  sourceWidth: number;
+  sourceHeight: number;
+  /** Top-5 classes, most probable first. */
+  predictions: Prediction[];
+  /** Milliseconds spent decoding and in the forward pass. */
+  ms: number;
+}
+
+export interface FeatureMapsResult {
+  imageId: number;
+  layer: string;
+  width: number;
+  height: number;
+  channels: number;
+  /** One grey RGBA image per channel, channel-major: channels * height * width * 4 bytes. */
+  data: Uint8ClampedArray;
+  /** Per channel: strongest activation and its row-major position. */
+  max: Float32Array;
+  argmax: Int32Array;
+  ms: number;
+}
+
+export interface ProjectionRequest {
+  layer: string;
+  channel: number;
+  mode: ProjectionMode;
+  method: ProjectionMethod;
+}
+
+/** A rectangle in model-input pixels. */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface ProjectionResult extends RgbaPixels {
+  imageId: number;
+  request: ProjectionRequest;
+  /** Largest absolute value of the raw projection (0: nothing reached the pixels). */
+  maxAbs: number;
+  /** The smallest box holding every visibly non-zero pixel (not mid-grey), or null if there is none. */
+  bounds: Box | null;
+  ms: number;
+}
+
+export interface WorkerMemory {
+  numTensors: number;
+  numBytes: number;
+}
+
+/** Thrown (by name) when a newer call of the same kind replaced a queued one before it started. */
+export const SUPERSEDED = 'SupersededError';
+
+export interface LensWorkerApi {
+  /** Chooses a backend and loads the model. Call once, before anything else. */
+  init(options: InitOptions, onProgress?: (fraction: number) => void): Promise<InitResult>;
+  /** Decodes an image file and runs the forward pass; the analysis is cached until the next image. */
+  setImage(file: Blob, name: string): Promise<ImageResult>;
+  /** Every channel of one layer as grey images, in one read. */
+  featureMaps(imageId: number, layer: string): Promise<FeatureMapsResult>;
+  /** The projection of one channel to pixel space, mid-grey = 0. */
+  project(imageId: number, request: ProjectionRequest): Promise<ProjectionResult>;
+  /** Tensors alive in the worker (for leak checks). */
+  memory(): Promise<WorkerMemory>;
+}

@@ -1,0 +1,221 @@
+/**
+ * The compute worker: owns the model, every tensor and the cached analysis of the current image. The UI talks
+ * to it through the typed comlink API in ./api.ts and only ever receives typed arrays.
+ */
+import './backends';
+import * as Comlink from 'comlink';
+import {
+  analyse,
+  BACKEND_ORDER,
+  chooseBackend,
+  featureMapsToRgba,
+  findLayer,
+  isMapLayer,
+  loadModel,
+  project as projectToPixels,
+  projectionToRgba,
+  rgbToRgba,
+  SpecError,
+  tf,
+  topClasses,
+  type Analysis,
+  type BackendChoice,
+  type Prediction,
+  type ZfModel,
+} from '../engine';
+import type { Tensor2D, Tensor4D } from '../engine/tf';
+import { describeWebGpuAdapter, diagnoseWebGpu } from './backends';
+import { activeBounds } from './bounds';
+import { decodeImage } from './decode';
+import { LatestWinsQueue, SupersededError } from './queue';
+import type {
+  FeatureMapsResult,
+  ImageResult,
+  InitOptions,
+  InitResult,
+  LensWorkerApi,
+  MapLayerInfo,
+  ModelInfo,
+  ProjectionRequest,
+  ProjectionResult,
+  WorkerMemory,
+} from './api';
+
+const TOP_K = 5;
+
+let model: ZfModel | null = null;
+let initialising: Promise<InitResult> | null = null;
+/** The analysis (resized image, input, forward pass with switches) of the current image only. */
+let current: { id: number; analysis: Analysis } | null = null;
+let lastImageId = 0;
+const queue = new LatestWinsQueue();
+
+function requireModel(): ZfModel {
+  if (!model) throw new Error('the model is not loaded yet');
+  return model;
+}
+
+function requireImage(imageId: number): Analysis {
+  if (!current || current.id !== imageId) throw new SupersededError('a newer image replaced this one');
+  return current.analysis;
+}
+
+function describeModel(m: ZfModel): ModelInfo {
+  const mapLayers: MapLayerInfo[] = [];
+  for (const layer of m.layers) {
+    const shape = layer.outShape;
+    if (isMapLayer(layer.spec) && shape.length === 3) {
+      mapLayers.push({
+        name: layer.spec.name,
+        type: layer.spec.type,
+        height: shape[0],
+        width: shape[1],
+        channels: shape[2],
+      });
+    }
+  }
+  const lastShape = m.layers[m.layers.length - 1]?.outShape;
+  let parameters = 0;
+  m.weights.forEach((w) => (parameters += w.size));
+  return {
+    name: m.spec.name,
+    description: m.spec.description,
+    inputSize: [...m.spec.preprocessing.inputSize],
+    mapLayers,
+    classes: lastShape?.length === 1 ? lastShape[0] : 0,
+    parameters,
+  };
+}
+
+function fetchReader(base: string) {
+  return async (path: string): Promise<ArrayBuffer> => {
+    const url = new URL(path, base);
+    const response = await fetch(url);
+    // A static server's SPA fallback answers a missing file with index.html and status 200.
+    const html = (response.headers.get('content-type') ?? '').includes('text/html');
+    if (!response.ok || html) {
+      throw new Error(`could not load the model file ${url.pathname} (HTTP ${response.status})`);
+    }
+    return response.arrayBuffer();
+  };
+}
+
+async function start(options: InitOptions, onProgress?: (fraction: number) => void): Promise<InitResult> {
+  const order = options.backend ? [options.backend] : BACKEND_ORDER;
+  let choice: BackendChoice;
+  try {
+    choice = await chooseBackend(order);
+  } catch (e) {
+    const why = order.includes('webgpu') ? await diagnoseWebGpu() : null;
+    throw new Error(`${e instanceof Error ? e.message : String(e)}${why ? ` (webgpu: ${why})` : ''}`, {
+      cause: e,
+    });
+  }
+  const adapter = choice.backend === 'webgpu' ? await describeWebGpuAdapter() : null;
+  for (const skipped of choice.skipped) {
+    if (skipped.backend === 'webgpu') skipped.reason = (await diagnoseWebGpu()) ?? skipped.reason;
+  }
+  const loaded = await loadModel(fetchReader(options.modelUrl), (f) => void onProgress?.(f));
+  model = loaded.model;
+  return {
+    backend: { ...choice, forced: options.backend, adapter },
+    model: describeModel(loaded.model),
+  };
+}
+
+/** The top classes of the analysed image; a model without a final softmax gets one here. */
+async function predict(m: ZfModel, analysis: Analysis): Promise<Prediction[]> {
+  const pass = analysis.pass;
+  const out = pass.outputs[pass.last];
+  if (!out || out.rank !== 2) return [];
+  const probs =
+    m.layers[pass.last]?.spec.type === 'softmax' ? out : tf.tidy(() => tf.softmax(out as Tensor2D));
+  try {
+    return await topClasses(probs, m.spec.labels, TOP_K);
+  } finally {
+    if (probs !== out) probs.dispose();
+  }
+}
+
+const api: LensWorkerApi = {
+  init(options, onProgress) {
+    initialising ??= start(options, onProgress).catch((e: unknown) => {
+      initialising = null;
+      throw e;
+    });
+    return initialising;
+  },
+
+  setImage(file, name) {
+    return queue.run('image', async (): Promise<ImageResult> => {
+      const m = requireModel();
+      const t0 = performance.now();
+      const pixels = await decodeImage(file, name);
+      const analysis = analyse(m, pixels);
+      let input: ImageResult['input'];
+      let predictions: Prediction[];
+      try {
+        [input, predictions] = await Promise.all([rgbToRgba(analysis.rgb), predict(m, analysis)]);
+      } catch (e) {
+        analysis.dispose();
+        throw e;
+      }
+      current?.analysis.dispose();
+      current = { id: ++lastImageId, analysis };
+      const result: ImageResult = {
+        imageId: current.id,
+        input,
+        sourceWidth: pixels.width,
+        sourceHeight: pixels.height,
+        predictions,
+        ms: performance.now() - t0,
+      };
+      return Comlink.transfer(result, [input.data.buffer]);
+    });
+  },
+
+  featureMaps(imageId, layerName) {
+    return queue.run('maps', async (): Promise<FeatureMapsResult> => {
+      const m = requireModel();
+      const analysis = requireImage(imageId);
+      const layer = findLayer(m.layers, layerName);
+      if (!isMapLayer(layer.spec)) throw new SpecError(`layer "${layerName}" has no feature maps`);
+      const maps = analysis.pass.outputs[layer.index];
+      if (!maps || maps.rank !== 4) throw new Error(`the forward pass kept no maps for ${layerName}`);
+      const t0 = performance.now();
+      const image = await featureMapsToRgba(maps as Tensor4D);
+      const result: FeatureMapsResult = { imageId, layer: layerName, ...image, ms: performance.now() - t0 };
+      return Comlink.transfer(result, [image.data.buffer, image.max.buffer, image.argmax.buffer]);
+    });
+  },
+
+  project(imageId, request) {
+    return queue.run('project', async (): Promise<ProjectionResult> => {
+      const m = requireModel();
+      const analysis = requireImage(imageId);
+      const t0 = performance.now();
+      const req: ProjectionRequest = { ...request };
+      const pixels = projectToPixels(m, analysis.pass, req);
+      try {
+        const image = await projectionToRgba(pixels);
+        const result: ProjectionResult = {
+          imageId,
+          request: req,
+          ...image,
+          bounds: activeBounds(image),
+          ms: performance.now() - t0,
+        };
+        return Comlink.transfer(result, [image.data.buffer]);
+      } finally {
+        pixels.dispose();
+      }
+    });
+  },
+
+  async memory(): Promise<WorkerMemory> {
+    const { numTensors, numBytes } = tf.memory();
+    return { numTensors, numBytes };
+  },
+};
+
+Comlink.expose(api);
