@@ -23,6 +23,7 @@ import type { ModelSpec } from '../src/engine/model/spec';
 import { resizeToInput, toNetworkInput } from '../src/engine/model/preprocess';
 import { project } from '../src/engine/ops/deconvnet';
 import { occlusionMap } from '../src/engine/ops/occlusion';
+import { preferredTransposeImpl, setTransposeImpl } from '../src/engine/ops/conv';
 
 interface Args {
   backend: 'wasm' | 'webgpu';
@@ -105,7 +106,10 @@ function testImage(size: [number, number]) {
   return { data, width: w, height: h, channels: 3 as const };
 }
 
+let partialOut: string | null = null;
+
 async function benchModel(which: 'default' | 'zfnet512', args: Args, device: string) {
+  partialOut = args.json ? `${args.json}.${which}.partial.json` : null;
   const model = await loadModel(which);
   const prep = model.spec.preprocessing;
   const rgb = resizeToInput(testImage(prep.inputSize), prep);
@@ -145,7 +149,19 @@ async function benchModel(which: 'default' | 'zfnet512', args: Args, device: str
     await p.data();
     p.dispose();
   });
+  // The other transposed-convolution implementation, for comparison on this backend.
+  const chosen = preferredTransposeImpl(tf.getBackend());
+  const other = chosen === 'native' ? 'polyphase' : 'native';
+  setTransposeImpl(other);
+  row[`project_ms_${other}`] = await median(runs, async () => {
+    const p = project(model, pass, { layer: 'conv5', channel: 7, mode: 'max', method: 'deconv' });
+    await p.data();
+    p.dispose();
+  });
+  setTransposeImpl(null);
+  row.transpose_impl = chosen;
   pass.dispose();
+  if (partialOut) writeFileSync(partialOut, JSON.stringify(row));
 
   const occ = { size: 32, stride: 8, classIndex: 0, layer: 'conv5', channel: 7 };
   const t0 = performance.now();
@@ -192,6 +208,7 @@ for (const m of models) {
   const row = await benchModel(m, args, device);
   rows.push(row);
   console.log(JSON.stringify(row));
+  if (args.json) writeFileSync(`${args.json}.${m}.json`, JSON.stringify(row, null, 2));
 }
 const keys = [
   'forward_ms',

@@ -25,7 +25,8 @@ export async function chooseBackend(order: readonly BackendName[] = BACKEND_ORDE
   const skipped: BackendChoice['skipped'] = [];
   for (const backend of order) {
     if (!tf.findBackendFactory(backend)) {
-      skipped.push({ backend, reason: 'not available in this build' });
+      // tfjs registers e.g. webgpu only where the environment offers it.
+      skipped.push({ backend, reason: 'not supported here (not registered)' });
       continue;
     }
     try {
@@ -34,7 +35,7 @@ export async function chooseBackend(order: readonly BackendName[] = BACKEND_ORDE
         await tf.ready();
         return { backend, skipped };
       }
-      skipped.push({ backend, reason: 'failed to initialise' });
+      skipped.push({ backend, reason: 'failed to initialise (no adapter or context)' });
     } catch (e) {
       skipped.push({ backend, reason: e instanceof Error ? e.message : String(e) });
     }

@@ -1,5 +1,6 @@
 /** The engine's public surface: framework-free, runs in a worker, in Node and in tests. */
 export { tf } from './tf';
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Rank } from './tf';
 export * from './model/spec';
 export * from './model/zfnet';
 export * from './model/format';
@@ -17,3 +18,5 @@ export * from './ops/render';
 export * from './ops/classify';
 export * from './ops/pool';
 export * from './ops/occlusion';
+export * from './ops/receptiveField';
+export * from './ops/topk';

@@ -28,7 +28,10 @@ export function checkPixels(pixels: Pixels): void {
   }
 }
 
-/** RGB image at the model's input size, float32 in 0..255, [H, W, 3]. Bilinear, half-pixel centres. */
+/**
+ * RGB image at the model's input size, float32 in 0..255, [H, W, 3]: block-averaged by the largest whole
+ * factor that keeps it at least input-sized, then bilinear with half-pixel centres.
+ */
 export function resizeToInput(pixels: Pixels, prep: Preprocessing): Tensor3D {
   checkPixels(pixels);
   return tf.tidy(() => {
@@ -39,8 +42,11 @@ export function resizeToInput(pixels: Pixels, prep: Preprocessing): Tensor3D {
     );
     const rgb = pixels.channels === 4 ? tf.slice(raw, [0, 0, 0], [-1, -1, 3]) : raw;
     const [h, w] = prep.inputSize;
-    const f = tf.cast(rgb, 'float32');
-    if (pixels.height === h && pixels.width === w) return f as Tensor3D;
+    let f = tf.cast(rgb, 'float32') as Tensor3D;
+    if (pixels.height === h && pixels.width === w) return f;
+    // Shrinking by 2x or more: average whole blocks first so fine detail does not alias.
+    const factor = Math.floor(Math.min(pixels.height / h, pixels.width / w));
+    if (factor >= 2) f = tf.avgPool(f, factor, factor, 'valid');
     return tf.clipByValue(tf.image.resizeBilinear(f, [h, w], false, true), 0, 255) as Tensor3D;
   });
 }

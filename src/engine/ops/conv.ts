@@ -48,7 +48,15 @@ export type TransposeImpl = 'native' | 'polyphase';
  * forward convolutions.
  */
 export function preferredTransposeImpl(backend: string): TransposeImpl {
+  if (transposeOverride) return transposeOverride;
   return backend === 'wasm' || backend === 'cpu' ? 'polyphase' : 'native';
+}
+
+let transposeOverride: TransposeImpl | null = null;
+
+/** Forces one implementation (benchmarks compare them); null restores the per-backend choice. */
+export function setTransposeImpl(impl: TransposeImpl | null): void {
+  transposeOverride = impl;
 }
 
 /**
