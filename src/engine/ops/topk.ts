@@ -1,0 +1,410 @@
+/**
+ * Top-k activations (Zeiler & Fergus 2013, Fig. 2): scan a set of images and keep, for each channel of a
+ * layer, the k (9) strongest activations across the set, at most one per image (the image's maximum over
+ * the map); then project each of them separately to pixel space beside its image patch.
+ *
+ * The scan is batched: each batch is one forward pass that stops at the layer, whose per-image, per-channel
+ * maximum and its position are reduced on the backend and read back as one small array; the lists are
+ * merged in JS. Its running state is a plain object (JSON-safe) that can be stored and passed back in to
+ * continue. Ranking: higher value first, then lower image index, then lower position (row-major); within an
+ * image the first (lowest row-major) position of the maximum is taken.
+ */
+import { tf, type Tensor, type Tensor3D, type Tensor4D } from '../tf';
+import { forward } from '../forward';
+import type { ZfModel } from '../model/model';
+import { inputSpaceToRgb, resizeToInput, toNetworkInput, type Pixels } from '../model/preprocess';
+import { channelsOf, findLayer, isMapLayer, SpecError, type ResolvedLayer } from '../model/spec';
+import { PROJECTION_METHODS, projectSignal, type ProjectionMethod } from './deconvnet';
+import { receptiveField, type Box } from './receptiveField';
+
+/** The paper's k. */
+export const TOP_K = 9;
+
+/**
+ * One image of a scan: decoded pixels (resized and preprocessed like any input) or a network input
+ * [H, W, 3] already in the model's input space. Tensors are borrowed: the engine never disposes them.
+ */
+export type ScanImage = Pixels | Tensor3D;
+
+/**
+ * Where a scan reads its images, in order: a function called with the image index (from the state's
+ * `imagesDone` on), returning null/undefined after the last image; or an (async) iterable that yields the
+ * images not scanned yet (when resuming, the ones after the first `imagesDone`).
+ */
+export type ImageSource =
+  | Iterable<ScanImage>
+  | AsyncIterable<ScanImage>
+  | ((index: number) => ScanImage | null | undefined | Promise<ScanImage | null | undefined>);
+
+/** One kept activation: image index in the scan's order, position in the layer's grid, value. */
+export interface TopEntry {
+  image: number;
+  y: number;
+  x: number;
+  value: number;
+}
+
+/** A scan's running state: plain data, safe to JSON.stringify / structuredClone and pass back in. */
+export interface TopKState {
+  version: 1;
+  layer: string;
+  k: number;
+  /** The channels tracked, ascending. */
+  channels: number[];
+  /** Images scanned so far (the next image has this index). */
+  imagesDone: number;
+  /** Per tracked channel (same order as `channels`): its best entries, best first, at most k. */
+  top: TopEntry[][];
+}
+
+export interface TopKOptions {
+  layer: string;
+  /** Channels to track (default: all of the layer's, or the resumed state's). */
+  channels?: readonly number[];
+  /** Entries kept per channel (default 9). */
+  k?: number;
+  /** Images per forward pass (default 8). */
+  batchSize?: number;
+  /** Number of images in the whole set, when known (passed on to onProgress). */
+  total?: number;
+  /** A state from an earlier, unfinished scan to continue from. */
+  state?: TopKState;
+  /** Called after each batch with the images done so far, `total` and a copy of the state. */
+  onProgress?: (done: number, total: number | undefined, state: TopKState) => void;
+  signal?: AbortSignal;
+}
+
+function mapLayer(model: ZfModel, name: string): ResolvedLayer {
+  const layer = findLayer(model.layers, name);
+  if (!isMapLayer(layer.spec))
+    throw new SpecError(
+      `layer "${name}" is a ${layer.spec.type} layer; top activations need a conv, relu, lrn or pool layer`,
+    );
+  return layer;
+}
+
+function checkChannel(layer: ResolvedLayer, channel: number): void {
+  const count = channelsOf(layer);
+  if (!Number.isInteger(channel) || channel < 0 || channel >= count)
+    throw new SpecError(
+      `channel ${channel} is out of range for layer "${layer.spec.name}" (0..${count - 1})`,
+    );
+}
+
+function copyState(state: TopKState): TopKState {
+  return {
+    ...state,
+    channels: [...state.channels],
+    top: state.top.map((list) => list.map((e) => ({ ...e }))),
+  };
+}
+
+/** A fresh or resumed state for the options, checked against the model. */
+export function topKState(model: ZfModel, options: TopKOptions): TopKState {
+  const layer = mapLayer(model, options.layer);
+  const k = options.k ?? options.state?.k ?? TOP_K;
+  if (!Number.isInteger(k) || k < 1) throw new SpecError(`k must be a positive integer, got ${k}`);
+  const wanted = options.channels ?? options.state?.channels ?? [...Array(channelsOf(layer)).keys()];
+  wanted.forEach((c) => checkChannel(layer, c));
+  const channels = [...new Set(wanted)].sort((a, b) => a - b);
+  if (channels.length === 0) throw new SpecError('no channels to scan');
+  const state = options.state;
+  if (!state)
+    return { version: 1, layer: layer.spec.name, k, channels, imagesDone: 0, top: channels.map(() => []) };
+  const fits =
+    state.version === 1 &&
+    state.layer === layer.spec.name &&
+    state.k === k &&
+    Number.isInteger(state.imagesDone) &&
+    state.imagesDone >= 0 &&
+    state.channels.length === channels.length &&
+    state.channels.every((c, i) => c === channels[i]) &&
+    state.top.length === channels.length;
+  if (!fits)
+    throw new SpecError(
+      `the saved scan state (layer "${state.layer}", k ${state.k}, ${state.channels.length} channels) does not match this scan`,
+    );
+  return copyState(state);
+}
+
+/** Negative when `a` ranks before `b`. */
+export function compareEntries(a: TopEntry, b: TopEntry): number {
+  return b.value - a.value || a.image - b.image || a.y - b.y || a.x - b.x;
+}
+
+function insert(list: TopEntry[], entry: TopEntry, k: number): void {
+  const last = list[list.length - 1];
+  if (list.length >= k && last && compareEntries(entry, last) >= 0) return;
+  let at = list.length;
+  while (at > 0 && compareEntries(entry, list[at - 1] as TopEntry) < 0) at--;
+  list.splice(at, 0, entry);
+  if (list.length > k) list.length = k;
+}
+
+/** The image as a network input [H, W, 3]; `owned` when it was made here. */
+function networkInput(model: ZfModel, image: ScanImage): { input: Tensor3D; owned: boolean } {
+  const prep = model.spec.preprocessing;
+  if (image instanceof tf.Tensor) {
+    const [h, w] = prep.inputSize;
+    const s = image.shape;
+    if (image.rank !== 3 || s[0] !== h || s[1] !== w || s[2] !== 3)
+      throw new Error(`a network input image must be [${h}, ${w}, 3], got [${s.join(', ')}]`);
+    return { input: image, owned: false };
+  }
+  return {
+    input: tf.tidy(() => tf.squeeze(toNetworkInput(resizeToInput(image, prep), prep), [0]) as Tensor3D),
+    owned: true,
+  };
+}
+
+type Batch = { start: number; inputs: { input: Tensor3D; owned: boolean }[] };
+
+function disposeBatch(batch: Batch | null): void {
+  batch?.inputs.forEach((i) => {
+    if (i.owned) i.input.dispose();
+  });
+}
+
+/**
+ * Per image and tracked channel of one batch: the maximum over positions and the first (row-major)
+ * position holding it, as one float32 tensor [2 * n * channels] (maxima, then positions).
+ */
+function batchStats(model: ZfModel, layer: ResolvedLayer, channels: readonly number[], batch: Batch): Tensor {
+  return tf.tidy(() => {
+    const stacked = tf.stack(batch.inputs.map((i) => i.input)) as Tensor4D;
+    const pass = forward(model, stacked, {
+      switches: false,
+      keep: new Set([layer.index]),
+      until: layer.index,
+    });
+    let maps = pass.outputs[layer.index] as Tensor4D;
+    const first = channels[0] as number;
+    const all = channelsOf(layer);
+    if (channels.length < all) {
+      const contiguous = channels.every((c, i) => c === first + i);
+      maps = contiguous
+        ? tf.slice(maps, [0, 0, 0, first], [-1, -1, -1, channels.length])
+        : tf.gather(maps, tf.tensor1d([...channels], 'int32'), 3);
+    }
+    const [n, h, w, c] = maps.shape;
+    const flat = tf.reshape(tf.transpose(maps, [0, 3, 1, 2]), [n, c, h * w]);
+    const best = tf.max(flat, 2, true);
+    // Positions of the maximum keep their index, every other position gets h * w added: the minimum is the
+    // first maximum (exact in float32 for any map smaller than 2^23 positions).
+    const positions = tf.reshape(tf.range(0, h * w, 1, 'float32'), [1, 1, h * w]);
+    const shifted = tf.add(positions, tf.mul(tf.cast(tf.notEqual(flat, best), 'float32'), h * w));
+    const where = tf.min(shifted, 2);
+    return tf.concat([tf.reshape(best, [n * c]), tf.reshape(where, [n * c])]);
+  });
+}
+
+function merge(state: TopKState, layer: ResolvedLayer, start: number, n: number, stats: Float32Array): void {
+  const [h, w] = layer.outShape as [number, number, number];
+  const c = state.channels.length;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < c; j++) {
+      const value = stats[i * c + j] as number;
+      const pos = stats[n * c + i * c + j] as number;
+      if (!(pos >= 0 && pos < h * w))
+        throw new Error(
+          `layer "${state.layer}" channel ${state.channels[j]} of image ${start + i} has no finite maximum`,
+        );
+      insert(
+        state.top[j] as TopEntry[],
+        { image: start + i, y: Math.floor(pos / w), x: pos % w, value },
+        state.k,
+      );
+    }
+  }
+}
+
+function reader(source: ImageSource): {
+  read: (index: number) => Promise<ScanImage | null>;
+  close: () => Promise<void>;
+} {
+  if (typeof source === 'function') {
+    return { read: async (index) => (await source(index)) ?? null, close: async () => {} };
+  }
+  const iterator =
+    Symbol.asyncIterator in source
+      ? (source as AsyncIterable<ScanImage>)[Symbol.asyncIterator]()
+      : (source as Iterable<ScanImage>)[Symbol.iterator]();
+  let ended = false;
+  return {
+    read: async () => {
+      if (ended) return null;
+      const r = await iterator.next();
+      if (r.done) ended = true;
+      return r.done ? null : r.value;
+    },
+    close: async () => {
+      if (!ended) await iterator.return?.();
+    },
+  };
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new DOMException('top-k scan cancelled', 'AbortError');
+}
+
+/**
+ * Scans the images of `source` (see ImageSource) and returns the final state: per tracked channel its k
+ * strongest activations. Cancelling rejects with an AbortError; the last onProgress state can be resumed.
+ */
+export async function topKScan(
+  model: ZfModel,
+  source: ImageSource,
+  options: TopKOptions,
+): Promise<TopKState> {
+  const layer = mapLayer(model, options.layer);
+  const state = topKState(model, options);
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? 8));
+  const images = reader(source);
+  const gather = async (start: number): Promise<Batch> => {
+    const batch: Batch = { start, inputs: [] };
+    try {
+      while (batch.inputs.length < batchSize) {
+        throwIfAborted(options.signal);
+        const image = await images.read(start + batch.inputs.length);
+        if (!image) break;
+        batch.inputs.push(networkInput(model, image));
+      }
+    } catch (e) {
+      disposeBatch(batch);
+      throw e;
+    }
+    return batch;
+  };
+  let next: Batch | null = null;
+  let following: Batch | null = null;
+  let stats: Tensor | null = null;
+  let reading: Promise<unknown> | null = null;
+  try {
+    throwIfAborted(options.signal);
+    next = await gather(state.imagesDone);
+    while (next.inputs.length > 0) {
+      throwIfAborted(options.signal);
+      stats = batchStats(model, layer, state.channels, next);
+      const values = stats.data();
+      reading = values;
+      // The next images are read and uploaded while the backend computes this batch.
+      following = await gather(next.start + next.inputs.length);
+      const data = (await values) as Float32Array;
+      reading = null;
+      stats.dispose();
+      stats = null;
+      merge(state, layer, next.start, next.inputs.length, data);
+      state.imagesDone = next.start + next.inputs.length;
+      disposeBatch(next);
+      next = following;
+      following = null;
+      options.onProgress?.(state.imagesDone, options.total, copyState(state));
+    }
+    return state;
+  } finally {
+    if (reading) await reading.catch(() => undefined);
+    stats?.dispose();
+    disposeBatch(next);
+    disposeBatch(following);
+    await images.close();
+  }
+}
+
+/** The tracked entries of one channel in a state (best first). */
+export function channelTop(state: TopKState, channel: number): TopEntry[] {
+  const j = state.channels.indexOf(channel);
+  if (j < 0)
+    throw new SpecError(`channel ${channel} was not scanned (scanned: ${state.channels.join(', ')})`);
+  return state.top[j] as TopEntry[];
+}
+
+export interface TopProjectionOptions {
+  layer: string;
+  channel: number;
+  /** How ReLUs pass the signal back (default 'deconv', the paper's). */
+  method?: ProjectionMethod;
+}
+
+export interface TopProjection {
+  entry: TopEntry;
+  /** The activation's projection [H, W, 3] at the input size, RGB order, raw (network input units). */
+  projection: Tensor3D;
+  /** The activation's receptive field in input pixels [y0, x0, y1, x1], end exclusive: the image patch. */
+  box: Box;
+}
+
+/**
+ * Projects each entry's single activation to pixel space: one forward pass with switches over the entries'
+ * images (images[i] is the picture of entries[i]), whose signal is each image's one activation at (y, x) of
+ * the channel (every other position, channel and image zero). The caller disposes the projections.
+ */
+export function projectTop(
+  model: ZfModel,
+  entries: readonly TopEntry[],
+  images: readonly ScanImage[],
+  options: TopProjectionOptions,
+): TopProjection[] {
+  const layer = mapLayer(model, options.layer);
+  checkChannel(layer, options.channel);
+  const method = options.method ?? 'deconv';
+  if (!PROJECTION_METHODS.includes(method))
+    throw new SpecError(`unknown projection method "${String(method)}"`);
+  if (entries.length !== images.length)
+    throw new Error(
+      `projectTop needs one image per entry (${entries.length} entries, ${images.length} images)`,
+    );
+  const boxes = entries.map((e) => receptiveField(model.layers, layer.index, e.y, e.x));
+  if (entries.length === 0) return [];
+  const batch: Batch = { start: 0, inputs: [] };
+  try {
+    images.forEach((image) => batch.inputs.push(networkInput(model, image)));
+    const projections = tf.tidy(() => {
+      const stacked = tf.stack(batch.inputs.map((i) => i.input)) as Tensor4D;
+      // The deconvnet needs only the switches; backprop and guided also read every layer's output.
+      const keep = method === 'deconv' ? new Set([layer.index]) : 'all';
+      const pass = forward(model, stacked, { switches: true, keep, until: layer.index });
+      const maps = pass.outputs[layer.index] as Tensor4D;
+      const [n, h, w, c] = maps.shape;
+      const at = tf.tensor2d(
+        entries.flatMap((e, i) => [i, e.y, e.x, options.channel]),
+        [n, 4],
+        'int32',
+      );
+      const oneHot = tf.scatterND(at, tf.ones([n], 'float32'), [n, h, w, c]);
+      const signal = tf.mul(maps, oneHot) as Tensor4D;
+      const pixels = projectSignal(model, pass, layer.index, signal, method);
+      return tf.unstack(inputSpaceToRgb(pixels, model.spec.preprocessing)) as Tensor3D[];
+    });
+    return entries.map((entry, i) => ({
+      entry,
+      projection: projections[i] as Tensor3D,
+      box: boxes[i] as Box,
+    }));
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
+/** The image at the model's input size, RGB 0..255 [H, W, 3] (a network input is mapped back). */
+export function inputImage(model: ZfModel, image: ScanImage): Tensor3D {
+  const prep = model.spec.preprocessing;
+  if (!(image instanceof tf.Tensor)) return resizeToInput(image, prep);
+  const { input } = networkInput(model, image);
+  return tf.tidy(
+    () => tf.add(tf.div(inputSpaceToRgb(input, prep), prep.scale), tf.tensor1d(prep.mean)) as Tensor3D,
+  );
+}
+
+/** The part of an image-sized tensor [H, W, C] inside a box [y0, x0, y1, x1] (end exclusive). */
+export function cropBox(image: Tensor3D, box: Box): Tensor3D {
+  const [y0, x0, y1, x1] = box;
+  const [h, w] = image.shape;
+  if (!(0 <= y0 && y0 < y1 && y1 <= h && 0 <= x0 && x0 < x1 && x1 <= w))
+    throw new Error(`box [${box.join(', ')}] is not inside the ${h}x${w} image`);
+  return tf.slice(image, [y0, x0, 0], [y1 - y0, x1 - x0, -1]);
+}
+
+/** The image patch of a top entry: the image at input size (RGB 0..255) cropped to the box. */
+export function topPatch(model: ZfModel, image: ScanImage, box: Box): Tensor3D {
+  return tf.tidy(() => cropBox(inputImage(model, image), box));
+}
