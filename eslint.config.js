@@ -4,7 +4,18 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'public', 'test-results', 'playwright-report', 'bench/out', '.gpubench', '.gl'] },
+  {
+    ignores: [
+      'dist',
+      'node_modules',
+      'public',
+      'test-results',
+      'playwright-report',
+      'bench/out',
+      '.gpubench',
+      '.gl',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -26,7 +37,10 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         { selector: "CallExpression[callee.property.name='dataSync']", message: 'Use await tensor.data().' },
-        { selector: "CallExpression[callee.property.name='arraySync']", message: 'Use await tensor.array().' },
+        {
+          selector: "CallExpression[callee.property.name='arraySync']",
+          message: 'Use await tensor.array().',
+        },
       ],
     },
   },

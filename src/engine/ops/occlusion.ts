@@ -89,6 +89,9 @@ export function occlusionMasks(
   });
 }
 
+/** Batches queued on the backend before the oldest one's numbers are read. */
+const IN_FLIGHT = 2;
+
 export async function occlusionMap(
   model: ZfModel,
   input: Tensor4D,
@@ -127,26 +130,37 @@ export async function occlusionMap(
   const classOneHot = tf.tidy(() =>
     tf.cast(tf.equal(tf.range(0, classes, 1, 'int32'), options.classIndex), 'float32'),
   );
-  // One batch is computed while the previous one's numbers are read back.
-  let pending: { positions: number[]; values: Tensor } | null = null;
+  // Up to IN_FLIGHT batches are queued on the backend; each batch's read is requested as soon as it is
+  // queued, so the device never waits for JavaScript between batches.
+  interface Pending {
+    positions: number[];
+    values: Tensor;
+    data: Promise<ArrayLike<number>>;
+  }
+  const inflight: Pending[] = [];
+  let done = 0;
+  const collect = async (p: Pending) => {
+    const v = await p.data;
+    p.values.dispose();
+    const n = p.positions.length;
+    p.positions.forEach((pos, k) => {
+      result.activation[pos] = v[k] ?? 0;
+      result.probability[pos] = v[n + k] ?? 0;
+      result.label[pos] = v[2 * n + k] ?? 0;
+      result.done[pos] = 1;
+    });
+    done += n;
+    options.onProgress?.(done, total, result);
+  };
   try {
-    const collect = async (p: { positions: number[]; values: Tensor }) => {
-      const v = await p.values.data();
-      p.values.dispose();
-      const n = p.positions.length;
-      p.positions.forEach((pos, k) => {
-        result.activation[pos] = v[k] ?? 0;
-        result.probability[pos] = v[n + k] ?? 0;
-        result.label[pos] = v[2 * n + k] ?? 0;
-        result.done[pos] = 1;
-      });
-    };
-    let done = 0;
     for (let start = 0; start < total; start += batchSize) {
       if (options.signal?.aborted) throw new DOMException('occlusion cancelled', 'AbortError');
       const positions = order.slice(start, start + batchSize);
-      const ys = positions.map((p) => Math.floor(p / cols) * options.stride);
-      const xs = positions.map((p) => (p % cols) * options.stride);
+      // The last batch is padded to the full size with its last square, so one warmed shape serves all.
+      const padded = [...positions];
+      while (padded.length < Math.min(batchSize, total)) padded.push(positions[positions.length - 1]!);
+      const ys = padded.map((p) => Math.floor(p / cols) * options.stride);
+      const xs = padded.map((p) => (p % cols) * options.stride);
       const values = tf.tidy(() => {
         const batch = tf.mul(input, occlusionMasks(prep.inputSize, options.size, ys, xs)) as Tensor4D;
         const pass = forward(model, batch, { switches: false, keep });
@@ -159,24 +173,21 @@ export async function occlusionMap(
         );
         const prob = tf.sum(tf.mul(probs, classOneHot), 1);
         const label = tf.cast(tf.argMax(probs, 1), 'float32');
-        return tf.concat([act, prob, label] as Tensor1D[]);
+        const keepN = (t: Tensor) => tf.slice(t, [0], [positions.length]);
+        return tf.concat([keepN(act), keepN(prob), keepN(label)] as Tensor1D[]);
       });
-      if (pending) {
-        await collect(pending);
-        done += pending.positions.length;
-        options.onProgress?.(done, total, result);
-      }
-      pending = { positions, values };
+      const data = values.data();
+      data.catch(() => undefined); // awaited in collect; never an unhandled rejection
+      inflight.push({ positions, values, data });
+      if (inflight.length > IN_FLIGHT) await collect(inflight.shift()!);
     }
-    const final = pending as { positions: number[]; values: Tensor } | null;
-    if (final) {
-      await collect(final);
-      done += final.positions.length;
-      options.onProgress?.(done, total, result);
-    }
+    while (inflight.length) await collect(inflight.shift()!);
     return result;
   } finally {
     classOneHot.dispose();
-    if (pending && !pending.values.isDisposed) pending.values.dispose();
+    for (const p of inflight) {
+      await p.data.catch(() => undefined);
+      p.values.dispose();
+    }
   }
 }
