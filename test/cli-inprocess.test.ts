@@ -218,7 +218,11 @@ describe('runCli in-process', () => {
   });
 
   const errors: [string, string[], RegExp][] = [
-    ['no command', [], /^error: no command given \(commands: info, classify, activations, project;/],
+    [
+      'no command',
+      [],
+      /^error: no command given \(commands: info, classify, activations, project, [a-z0-9, ]+; see "zf-lens --help"\)$/,
+    ],
     ['unknown command', ['frobnicate'], /^error: unknown command "frobnicate" \(commands: info, classify/],
     ['option before the command', ['--model', 'x'], /^error: expected a command before --model/],
     [

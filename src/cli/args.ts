@@ -26,6 +26,21 @@ export interface OptionSpec {
 
 export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
 
+/** Arguments that are not options (e.g. the files of `import`): how many a command takes and how they show. */
+export interface PositionalSpec {
+  /** How the arguments appear in the usage line, e.g. `FILE [FILE2]`. */
+  usage: string;
+  min: number;
+  max: number;
+  /** What to say when there are too few, e.g. 'a model file'. */
+  what: string;
+}
+
+export interface CommandLine {
+  values: OptionValues;
+  positionals: string[];
+}
+
 export const HELP_OPTION: OptionSpec = {
   name: 'help',
   short: 'h',
@@ -40,13 +55,24 @@ function looksLikeOption(value: string): boolean {
 
 /**
  * Parses `args` against `specs`. Returns the values by option name with defaults filled in; checks choices and
- * required options unless `--help` is given (then required options may be missing).
+ * required options unless `--help` is given (then required options may be missing). Arguments that are not
+ * options are refused, unless the command takes some (`positionals`).
  */
 export function parseOptions(
   command: string,
   args: readonly string[],
   specs: readonly OptionSpec[],
 ): OptionValues {
+  return parseCommandLine(command, args, specs).values;
+}
+
+/** parseOptions, plus the arguments that are not options when the command takes them. */
+export function parseCommandLine(
+  command: string,
+  args: readonly string[],
+  specs: readonly OptionSpec[],
+  positionalSpec?: PositionalSpec,
+): CommandLine {
   const config: NonNullable<ParseArgsConfig['options']> = {};
   for (const s of specs) config[s.name] = s.short ? { type: s.type, short: s.short } : { type: s.type };
   const { tokens } = parseArgs({
@@ -58,10 +84,15 @@ export function parseOptions(
   });
   const seeHelp = `see "zf-lens ${command} --help"`;
   const values: Record<string, string | boolean | undefined> = {};
+  const positionals: string[] = [];
   for (const token of tokens) {
     if (token.kind === 'option-terminator') continue;
-    if (token.kind === 'positional')
-      throw new UsageError(`unexpected argument "${token.value}" for ${command} (${seeHelp})`);
+    if (token.kind === 'positional') {
+      if (!positionalSpec || positionals.length >= positionalSpec.max)
+        throw new UsageError(`unexpected argument "${token.value}" for ${command} (${seeHelp})`);
+      positionals.push(token.value);
+      continue;
+    }
     const spec = specs.find((s) => s.name === token.name);
     if (!spec) throw new UsageError(`unknown option ${token.rawName} for ${command} (${seeHelp})`);
     const flag = `--${spec.name}`;
@@ -76,7 +107,12 @@ export function parseOptions(
     }
     values[spec.name] = token.value;
   }
-  if (values.help === true) return values;
+  if (values.help === true) return { values, positionals };
+  if (positionalSpec && positionals.length < positionalSpec.min) {
+    throw new UsageError(
+      `${command} needs ${positionalSpec.what} (zf-lens ${command} ${positionalSpec.usage} ...; ${seeHelp})`,
+    );
+  }
   for (const spec of specs) {
     const value = values[spec.name];
     if (value === undefined) {
@@ -92,7 +128,7 @@ export function parseOptions(
     const list = missing.map((s) => `--${s.name} ${s.valueName ?? 'VALUE'}`).join(', ');
     throw new UsageError(`missing required option${missing.length > 1 ? 's' : ''} ${list} (${seeHelp})`);
   }
-  return values;
+  return { values, positionals };
 }
 
 /** A string option's value; throws if absent (required options are checked by parseOptions already). */
@@ -125,14 +161,27 @@ function optionDetails(spec: OptionSpec): string {
   return [spec.description, ...extra].join('; ');
 }
 
-/** The synopsis of a command: required options first, optional ones in brackets. */
-export function usageLine(command: string, specs: readonly OptionSpec[]): string {
+/** A number option (decimal, finite). */
+export function numberOption(values: OptionValues, name: string): number {
+  const text = stringOption(values, name);
+  const value = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isFinite(value)) throw new UsageError(`--${name} must be a number (got "${text}")`);
+  return value;
+}
+
+/** The synopsis of a command: its arguments, then options (required ones plain, optional ones in brackets). */
+export function usageLine(
+  command: string,
+  specs: readonly OptionSpec[],
+  positionalSpec?: PositionalSpec,
+): string {
   const parts = specs
     .filter((s) => s.name !== 'help')
     .map((s) => {
       const text = `--${s.name}${s.type === 'string' ? ` ${s.choices ? s.choices.join('|') : (s.valueName ?? 'VALUE')}` : ''}`;
       return s.required ? text : `[${text}]`;
     });
+  if (positionalSpec) parts.unshift(positionalSpec.usage);
   return `zf-lens ${command} ${parts.join(' ')}`;
 }
 

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../engine/tf';
 import { chooseBackend, type BackendName } from '../engine/backend';
-import { formatOptions, HELP_OPTION, parseOptions, usageLine, type OptionSpec } from './args';
+import { formatOptions, HELP_OPTION, parseCommandLine, usageLine, type OptionSpec } from './args';
 import { COMMANDS } from './commands/index';
 import type { CliIo, Command } from './context';
 
@@ -49,7 +49,7 @@ export function commandHelp(command: Command): string {
   return [
     `${PROGRAM} ${command.name}: ${command.summary}`,
     '',
-    `Usage: ${usageLine(command.name, options)}`,
+    `Usage: ${usageLine(command.name, options, command.positionals)}`,
     '',
     command.description,
     '',
@@ -94,13 +94,18 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<void> {
   if (name.startsWith('-')) throw new Error(`expected a command before ${name} (commands: ${names})`);
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) throw new Error(`unknown command "${name}" (commands: ${names}; see "${PROGRAM} --help")`);
-  const values = parseOptions(command.name, rest, commandOptions(command));
+  const { values, positionals } = parseCommandLine(
+    command.name,
+    rest,
+    commandOptions(command),
+    command.positionals,
+  );
   if (values.help === true) {
     io.out(commandHelp(command));
     return;
   }
   if (command.usesTensors) await startBackend(values, io);
-  await command.run(values, { io });
+  await command.run(values, { io, args: positionals });
 }
 
 /** Runs one command line (without the program name); returns the exit code (0 or 1). */

@@ -4,17 +4,21 @@ import { extname } from 'node:path';
 import type { ZfModel } from '../engine/model/model';
 import { ModelFormatError } from '../engine/model/format';
 import { SpecError } from '../engine/model/spec';
-import type { OptionSpec, OptionValues } from './args';
+import type { OptionSpec, OptionValues, PositionalSpec } from './args';
 import { ModelDirError, readModelDir } from './modelDir';
 
 /** Where a command writes: stdout carries only the result, stderr only diagnostics. */
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+  /** Whether stderr is a terminal: progress lines are only drawn there. */
+  errIsTTY?: boolean;
 }
 
 export interface CommandContext {
   io: CliIo;
+  /** The arguments that are not options, for commands that declare `positionals`. */
+  args: readonly string[];
 }
 
 export interface Command {
@@ -25,6 +29,8 @@ export interface Command {
   description: string;
   /** The command's own options; --backend and --help are added to every command. */
   options: readonly OptionSpec[];
+  /** Arguments that are not options (default: none accepted). */
+  positionals?: PositionalSpec;
   /** Whether the command runs TensorFlow.js (a backend is started before it runs). */
   usesTensors: boolean;
   run(values: OptionValues, context: CommandContext): Promise<void>;
@@ -108,6 +114,29 @@ export async function writeOutputFile(path: string, bytes: Uint8Array): Promise<
             : (e as Error).message;
     throw new CliError(`cannot write "${path}": ${reason}`);
   }
+}
+
+/**
+ * A progress line on stderr, redrawn in place (`label 12/40 (30%)`), only when stderr is a terminal; `done()`
+ * ends the line. Scripts reading stderr get no progress noise.
+ */
+export function progressLine(
+  io: CliIo,
+  label: string,
+): { update(done: number, total: number): void; done(): void } {
+  let drawn = false;
+  return {
+    update(done, total) {
+      if (!io.errIsTTY) return;
+      const percent = total > 0 ? Math.floor((100 * done) / total) : 100;
+      io.err(`\r${label} ${done}/${total} (${percent}%)`);
+      drawn = true;
+    },
+    done() {
+      if (drawn) io.err('\n');
+      drawn = false;
+    },
+  };
 }
 
 /** Smallest and largest value (0, 0 for an empty array). */

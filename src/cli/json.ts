@@ -28,7 +28,9 @@ function format(value: unknown, indent: string): string {
   if (isPlain(value)) return inline(value);
   if (isFlat(value)) {
     const text = inline(value);
-    if (text.length + indent.length <= INLINE_WIDTH || Array.isArray(value)) return text;
+    // A long list of plain values stays on one line; a long matrix gets one row per line.
+    if (text.length + indent.length <= INLINE_WIDTH || (Array.isArray(value) && value.every(isPlain)))
+      return text;
   }
   const inner = indent + '  ';
   if (Array.isArray(value)) {

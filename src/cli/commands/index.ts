@@ -2,12 +2,20 @@
 import type { Command } from '../context';
 import { activationsCommand } from './activations';
 import { classifyCommand } from './classify';
+import { evalCommand } from './eval';
+import { importCommand } from './import';
 import { infoCommand } from './info';
+import { occludeCommand } from './occlude';
 import { projectCommand } from './project';
+import { top9Command } from './top9';
 
 export const COMMANDS: readonly Command[] = [
   infoCommand,
   classifyCommand,
   activationsCommand,
   projectCommand,
+  occludeCommand,
+  importCommand,
+  evalCommand,
+  top9Command,
 ];

@@ -1,0 +1,257 @@
+/** `top9`: the 9 strongest activations of each channel of a layer across a folder of images (paper Fig. 2). */
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import type { Tensor3D } from '../../engine/tf';
+import type { ZfModel } from '../../engine/model/model';
+import type { Pixels } from '../../engine/model/preprocess';
+import { channelsOf, findLayer, isMapLayer } from '../../engine/model/spec';
+import { PROJECTION_METHODS, type ProjectionMethod } from '../../engine/ops/deconvnet';
+import type { Box } from '../../engine/ops/receptiveField';
+import { projectionToRgba, rgbToRgba } from '../../engine/ops/render';
+import { channelTop, cropBox, projectTop, TOP_K, topKScan, topPatch } from '../../engine/ops/topk';
+import { intOption, stringOption, UsageError } from '../args';
+import {
+  CliError,
+  LAYER_OPTION,
+  MODEL_OPTION,
+  progressLine,
+  withModel,
+  writeOutputFile,
+  type Command,
+} from '../context';
+import { readImageFile } from '../image';
+import { formatJson } from '../json';
+import { encodePng } from '../png';
+
+/** One entry of index.json: y, x in the layer's grid; box in input pixels [y0, x0, y1, x1], end exclusive. */
+export interface Top9Entry {
+  image: string;
+  y: number;
+  x: number;
+  value: number;
+  box: Box;
+}
+
+export interface Top9Index {
+  layer: string;
+  /** By channel index (as a string key): its entries, strongest first. */
+  channels: Record<string, Top9Entry[]>;
+}
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+
+/** `A-B` (inclusive) or `A`. */
+export function parseChannelRange(text: string): [number, number] {
+  const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(text);
+  const a = m ? Number(m[1]) : NaN;
+  const b = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || a > b)
+    throw new UsageError(`--channels must be a range A-B with A <= B, or one channel A (got "${text}")`);
+  return [a, b];
+}
+
+/** The PNG and JPEG files of a folder (by extension), sorted by file name. */
+export async function listImages(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new CliError(`--images "${dir}" is not a folder`);
+    names = await readdir(dir);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CliError(`images folder "${dir}" does not exist`);
+    throw new CliError(`cannot read images folder "${dir}": ${(e as Error).message}`);
+  }
+  if (names.length === 0) throw new CliError(`images folder "${dir}" is empty`);
+  const images: string[] = [];
+  for (const name of names) {
+    if (!IMAGE_EXTENSIONS.has(extname(name).toLowerCase())) continue;
+    const info = await stat(join(dir, name)).catch(() => null);
+    if (info?.isFile()) images.push(name);
+  }
+  if (images.length === 0)
+    throw new CliError(
+      `images folder "${dir}" has no PNG or JPEG images (.png, .jpg, .jpeg; ${names.length} other entries)`,
+    );
+  // Code-unit order: the same on every machine and locale.
+  return images.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Decoded images by index, keeping the most recently used few (channels often share top images). */
+function imageCache(dir: string, files: readonly string[], size = 32) {
+  const cache = new Map<number, Pixels>();
+  return async (index: number): Promise<Pixels> => {
+    const hit = cache.get(index);
+    if (hit) {
+      cache.delete(index);
+      cache.set(index, hit);
+      return hit;
+    }
+    const pixels = await readImageFile(join(dir, files[index] as string));
+    cache.set(index, pixels);
+    if (cache.size > size) cache.delete(cache.keys().next().value as number);
+    return pixels;
+  };
+}
+
+async function pngOf(tensor: Tensor3D, kind: 'rgb' | 'projection'): Promise<Uint8Array> {
+  try {
+    return encodePng(kind === 'rgb' ? await rgbToRgba(tensor) : await projectionToRgba(tensor));
+  } finally {
+    tensor.dispose();
+  }
+}
+
+interface Top9Run {
+  index: Top9Index;
+  files: number;
+  channels: [number, number];
+}
+
+async function top9(
+  model: ZfModel,
+  options: {
+    imagesDir: string;
+    files: string[];
+    layer: string;
+    channels: string | undefined;
+    batchSize: number;
+    method: ProjectionMethod;
+    out: string;
+    progress: (done: number, total: number) => void;
+  },
+): Promise<Top9Run> {
+  const layer = findLayer(model.layers, options.layer);
+  if (!isMapLayer(layer.spec))
+    throw new CliError(
+      `--layer ${layer.spec.name} is a ${layer.spec.type} layer; top activations need a feature-map layer (conv, relu, lrn or maxpool)`,
+    );
+  const count = channelsOf(layer);
+  const [first, last] = options.channels ? parseChannelRange(options.channels) : [0, count - 1];
+  if (last >= count)
+    throw new CliError(
+      `--channels ${first}-${last} is out of range for layer ${layer.spec.name} (channels 0-${count - 1})`,
+    );
+  const { files } = options;
+  const load = imageCache(options.imagesDir, files);
+  const total = files.length;
+  const state = await topKScan(model, (i) => (i < total ? load(i) : null), {
+    layer: layer.spec.name,
+    channels: Array.from({ length: last - first + 1 }, (_, i) => first + i),
+    k: TOP_K,
+    batchSize: options.batchSize,
+    total,
+    onProgress: (done) => options.progress(done, total),
+  });
+  try {
+    await mkdir(options.out, { recursive: true });
+  } catch (e) {
+    throw new CliError(`cannot create output folder "${options.out}": ${(e as Error).message}`);
+  }
+  const index: Top9Index = { layer: layer.spec.name, channels: {} };
+  let written = 0;
+  for (let channel = first; channel <= last; channel++) {
+    const entries = channelTop(state, channel);
+    const images = await Promise.all(entries.map((e) => load(e.image)));
+    const tops = projectTop(model, entries, images, {
+      layer: layer.spec.name,
+      channel,
+      method: options.method,
+    });
+    try {
+      for (const [rank, top] of tops.entries()) {
+        const base = join(options.out, `c${channel}_${rank}`);
+        const patch = await pngOf(topPatch(model, images[rank] as Pixels, top.box), 'rgb');
+        await writeOutputFile(`${base}_patch.png`, patch);
+        const projection = await pngOf(cropBox(top.projection, top.box), 'projection');
+        await writeOutputFile(`${base}_proj.png`, projection);
+        written += 2;
+      }
+    } finally {
+      tops.forEach((t) => t.projection.dispose());
+    }
+    index.channels[String(channel)] = tops.map(({ entry, box }) => ({
+      image: files[entry.image] as string,
+      y: entry.y,
+      x: entry.x,
+      value: entry.value,
+      box,
+    }));
+  }
+  await writeOutputFile(join(options.out, 'index.json'), new TextEncoder().encode(formatJson(index)));
+  return { index, files: written + 1, channels: [first, last] };
+}
+
+export const top9Command: Command = {
+  name: 'top9',
+  summary: "each channel's 9 strongest activations across a folder of images, projected (paper Fig. 2)",
+  description: [
+    'Scans the PNG/JPEG images of --images (in file-name order) and keeps, for each channel of --layer, the 9',
+    'strongest activations, at most one per image (its maximum), ties going to the earlier image. Writes to',
+    '--out: index.json {layer, channels: {"<c>": [{image, y, x, value, box}]}} (y, x in the layer\'s grid; box',
+    '[y0, x0, y1, x1] in input pixels, end exclusive: the receptive field), and per channel c and rank r',
+    '(0 = strongest) c<c>_<r>_patch.png (the image patch at the model input size) and c<c>_<r>_proj.png (the',
+    'projection of that one activation cropped to the patch; zero is mid grey). Prints a JSON summary.',
+  ].join('\n'),
+  options: [
+    MODEL_OPTION,
+    {
+      name: 'images',
+      type: 'string',
+      valueName: 'DIR',
+      required: true,
+      description: 'folder of PNG/JPEG images (.png, .jpg, .jpeg), scanned in file-name order',
+    },
+    LAYER_OPTION,
+    {
+      name: 'channels',
+      type: 'string',
+      valueName: 'A-B',
+      description: 'channel range, inclusive (default: every channel of the layer)',
+    },
+    { name: 'batch', type: 'string', valueName: 'B', default: '8', description: 'images per forward pass' },
+    {
+      name: 'method',
+      type: 'string',
+      valueName: 'METHOD',
+      choices: PROJECTION_METHODS,
+      default: 'deconv',
+      description: 'how ReLUs pass the signal back',
+    },
+    { name: 'out', type: 'string', valueName: 'DIR', required: true, description: 'output folder (created)' },
+  ],
+  usesTensors: true,
+  async run(values, { io }) {
+    const out = stringOption(values, 'out');
+    const imagesDir = stringOption(values, 'images');
+    const batchSize = intOption(values, 'batch', 1);
+    const channels = typeof values.channels === 'string' ? values.channels : undefined;
+    if (channels !== undefined) parseChannelRange(channels);
+    const files = await listImages(imagesDir);
+    const progress = progressLine(io, 'top9: images');
+    const result = await withModel(stringOption(values, 'model'), (model) =>
+      top9(model, {
+        imagesDir,
+        files,
+        layer: stringOption(values, 'layer'),
+        channels,
+        batchSize,
+        method: stringOption(values, 'method') as ProjectionMethod,
+        out,
+        progress: (done, total) => progress.update(done, total),
+      }),
+    ).finally(() => progress.done());
+    io.out(
+      formatJson({
+        out,
+        index: join(out, 'index.json'),
+        layer: result.index.layer,
+        method: stringOption(values, 'method'),
+        images: files.length,
+        channels: result.channels,
+        perChannel: Math.min(TOP_K, files.length),
+        files: result.files,
+      }),
+    );
+  },
+};
