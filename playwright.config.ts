@@ -36,6 +36,9 @@ export default defineConfig({
         '--disable-sync',
         '--no-first-run',
         '--enable-unsafe-webgpu',
+        // Camera mode: Chromium's built-in test pattern instead of a real camera, allowed without a prompt.
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
       ],
     },
   },

@@ -1,7 +1,9 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createLensStore, LensStoreContext } from './state/store';
+import { initialModelSource, installModelsTestHook } from './state/modelsSlice';
 import { installTestHook } from './state/testHook';
+import { installVisualizerSync } from './state/visualizerSync';
 import { App } from './ui/App';
 import { BACKEND_NAMES, parseBackendName } from './worker/api';
 import { progressCallback, startLensWorker } from './worker/client';
@@ -12,11 +14,14 @@ const requested = params.get('backend');
 const backend = parseBackendName(requested);
 
 const worker = startLensWorker();
+const modelUrl = new URL(`${import.meta.env.BASE_URL}models/default/`, window.location.href).href;
+const initialModel = initialModelSource(modelUrl);
 const store = createLensStore({
   api: worker.api,
-  modelUrl: new URL(`${import.meta.env.BASE_URL}models/default/`, window.location.href).href,
+  modelUrl,
   backend,
   progress: progressCallback,
+  ...(initialModel ? { initialModel } : {}),
 });
 if (requested && !backend) {
   store
@@ -29,7 +34,10 @@ worker.onCrash((message) =>
   store.setState({ phase: 'failed', error: `The compute worker failed: ${message}` }),
 );
 installTestHook(store, worker.api);
+installVisualizerSync(store);
+installModelsTestHook();
 void store.getState().loadModel();
+void store.getState().refreshModels();
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

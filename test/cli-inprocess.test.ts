@@ -156,7 +156,7 @@ describe('runCli in-process', () => {
       ],
       [0, ['project', ...big, '--layer', 'norm1', '--channel', '0', '--out', path('p.png')]],
       [0, ['classify', ...big, '--top', '3']],
-      [1, ['project', ...big, '--layer', 'conv2', '--channel', '64', '--out', path('p.npy')]],
+      [1, ['project', ...big, '--layer', 'conv2', '--channel', '9999', '--out', path('p.npy')]],
     ];
     for (const backend of ['cpu', 'wasm']) {
       const runs = backend === 'wasm' ? [...tinyRuns, ...defaultRuns] : tinyRuns;

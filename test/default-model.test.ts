@@ -68,15 +68,14 @@ describe('default model', () => {
     expect(size('prob')).toEqual([SYNTHETIC_CLASSES.length]);
   });
 
-  // The shipped model measures 86.6% on the 1,000-image held-out split (its description says so); this
-  // fixed set of 50 must stay at that level. The goal is 90%: raise this bound with the model.
-  it('classifies 50 held-out generator images at its measured accuracy on the wasm backend', async () => {
+  // The shipped model measures 99.7% on the 1,000-image held-out split (its description says so).
+  it('classifies 50 held-out generator images with accuracy >= 90% on the wasm backend', async () => {
     expect(tf.getBackend()).toBe('wasm');
     const before = tf.memory().numTensors;
     const result = await evaluateSynthetic(loaded.model, 50, { seed: HELDOUT_SPLIT_SEED, batchSize: 25 });
     expect(tf.memory().numTensors).toBe(before);
     expect(result.count).toBe(50);
     expect(result.confusion.flat().reduce((a, b) => a + b, 0)).toBe(50);
-    expect(result.accuracy).toBeGreaterThanOrEqual(0.84);
+    expect(result.accuracy).toBeGreaterThanOrEqual(0.9);
   });
 });

@@ -44,6 +44,8 @@ interface TrainInfo {
   batch_size: number;
   optimizer: string;
   threads: number;
+  /** Where it trained, e.g. "NVIDIA H200" or "CPU (2 threads)". */
+  device?: string;
   train_seconds: number;
   torch: string;
   heldout_accuracy?: number;
@@ -72,7 +74,10 @@ function percent(x: number): string {
 }
 
 export function describeModel(info: TrainInfo, engineAccuracy: number, evalCount: number): string {
-  const minutes = Math.round(info.train_seconds / 60);
+  const time =
+    info.train_seconds < 120
+      ? `${Math.round(info.train_seconds)} s`
+      : `${Math.round(info.train_seconds / 60)} min`;
   return (
     `The paper's ZFNet layer geometry (Zeiler & Fergus 2013, Fig. 3: conv1 7x7 stride 2 -> 110x110, ` +
     `max pool 3/2 -> 55, LRN, conv2 5x5 stride 2 -> 26, max pool -> 13, LRN, conv3-5 3x3 -> 13, pool5 -> 6, ` +
@@ -83,10 +88,13 @@ export function describeModel(info: TrainInfo, engineAccuracy: number, evalCount
     `positions and rotations on cluttered backgrounds. ` +
     `${info.train_images.toLocaleString('en-US')} training images (split seed ${info.train_split_seed}), ` +
     `${info.epochs.toFixed(2)} epochs (${info.steps} steps of ${info.batch_size}), ${info.optimizer}, ` +
-    `conv filters renormalised to RMS <= 0.1 as in the paper; ${minutes} min on 2 CPU cores (PyTorch ${info.torch}). ` +
+    `conv filters renormalised to RMS <= 0.1 as in the paper; trained in ${time} on ` +
+    `${info.device ?? `${info.threads} CPU threads`} (PyTorch ${info.torch}). ` +
     `Held-out accuracy ${percent(engineAccuracy)} on ${evalCount.toLocaleString('en-US')} generator images ` +
     `never used in training (split seed ${HELDOUT_SPLIT_SEED}), measured by the ZF Lens engine` +
-    (info.heldout_accuracy !== undefined ? ` (PyTorch, float32: ${percent(info.heldout_accuracy)})` : '') +
+    (info.heldout_accuracy !== undefined
+      ? ` with the shipped float16 weights (PyTorch, float32: ${percent(info.heldout_accuracy)})`
+      : '') +
     `. Its labels are these shapes only: any other image is forced into one of them.`
   );
 }

@@ -5,6 +5,8 @@
  *   OUT/NAME.json       { count, width, height, channels, splitSeed, classes }
  * Image i is splitSample(splitSeed, i), so the files are reproducible from the seed alone.
  * Usage: npx tsx scripts/train/make-dataset.ts --name train --count 20000 [--seed 1] [--out scripts/train/data]
+ *        [--from N]   (images N .. N + count - 1 of the split, for generating a split in parallel parts that
+ *                      are concatenated in order; the .json then records `from`)
  */
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,10 +24,13 @@ const { values } = parseArgs({
     count: { type: 'string', default: '20000' },
     seed: { type: 'string', default: String(TRAIN_SPLIT_SEED) },
     out: { type: 'string', default: 'scripts/train/data' },
+    from: { type: 'string', default: '0' },
   },
 });
 const count = Number(values.count);
 const splitSeed = Number(values.seed);
+const from = Number(values.from);
+if (!Number.isInteger(from) || from < 0) throw new Error(`--from must be a non-negative integer`);
 if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a positive integer`);
 if (!Number.isInteger(splitSeed)) throw new Error(`--seed must be an integer`);
 mkdirSync(values.out, { recursive: true });
@@ -42,7 +47,7 @@ try {
   for (let start = 0; start < count; start += chunk) {
     const n = Math.min(chunk, count - start);
     for (let k = 0; k < n; k++) {
-      const sample = splitSample(splitSeed, start + k);
+      const sample = splitSample(splitSeed, from + start + k);
       buffer.set(sample.pixels, k * bytesPerImage);
       labels[start + k] = sample.label;
     }
@@ -65,6 +70,7 @@ writeFileSync(
       height: SYNTHETIC_SIZE,
       channels: 3,
       splitSeed,
+      ...(from > 0 ? { from } : {}),
       classes: SYNTHETIC_CLASSES,
     },
     null,

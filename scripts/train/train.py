@@ -14,8 +14,9 @@ LRN uses ONNX/Caffe semantics y = x / (k + alpha/n * sum x^2)^beta with n = 5, a
 k = 2 (the engine spec's values); its ONNX export is a single `LRN` node (see `LRNFunction.symbolic`).
 As in the paper, after every update each conv filter whose RMS exceeds 0.1 is rescaled to RMS 0.1.
 Optimiser: Adam with a cosine learning-rate cycle (and optional further cycles continuing a finished run,
---init); conv1 starts at the paper's small init (std 0.01) and has decoupled weight decay (AdamW), so its
-filters show learned structure rather than noise; dropout 0.5 on fc6 and fc7; horizontal flips.
+--init); the conv weights also get decoupled weight decay (AdamW, 1.0) and conv1 starts below the cap (std
+0.05), so the filters and projections show learned structure rather than the random initialisation or
+Adam's noise; dropout 0.5 on fc6 and fc7; horizontal flips. Runs on CUDA when available (TF32 off).
 
 Input preprocessing (stored in the converted model's spec): RGB, subtract the training set's mean pixel,
 multiply by SCALE. With SCALE = 1/16 a mean-subtracted input has a standard deviation of ~4, so a conv1
@@ -25,16 +26,15 @@ constraint limits conv1 without starving it, and LRN (bias 2) acts mildly on con
 Everything is seeded (torch, the shuffling generator, the dataset itself), single process. Torch's CPU
 kernels may still differ in the last bits between machines, so re-runs agree closely but not bit for bit.
 
-Usage (see scripts/train/pipeline.ts, which runs the whole pipeline):
+Usage (see scripts/train/pipeline.ts, which runs the whole pipeline, and device-train.sh):
   /usr/bin/python3 scripts/train/train.py --data scripts/train/data --out scripts/train/data/run \
-      --epochs 2 --batch-size 64
+      --conv 48,128,192,192,128 --fc 512,512 --epochs 4 --batch-size 32
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
-import os
 import time
 import warnings
 from pathlib import Path
@@ -84,7 +84,7 @@ class LocalResponseNorm(nn.Module):
 class ZFNet(nn.Module):
     """The paper's ZFNet geometry (224 -> 110/55/26/13/6) at the given widths."""
 
-    def __init__(self, conv: list[int], fc: list[int], classes: int):
+    def __init__(self, conv: list[int], fc: list[int], classes: int, conv1_init: float = 0.05):
         super().__init__()
         c1, c2, c3, c4, c5 = conv
         self.conv1 = nn.Conv2d(3, c1, 7, stride=2, padding=1)
@@ -107,10 +107,9 @@ class ZFNet(nn.Module):
             if isinstance(m, (nn.Conv2d, nn.Linear)):
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
                 nn.init.zeros_(m.bias)
-        # conv1 starts small (the paper's 1e-2), far below the RMS cap: what its filters show after
-        # training is then what they learned, not the random initialisation (which He init would put
-        # at the cap, where nothing would ever shrink it).
-        nn.init.normal_(self.conv1.weight, std=0.01)
+        # conv1 starts below the RMS cap (He init would put it at the cap, where nothing would ever shrink
+        # the random part): with its weight decay, what its filters show after training is what they learned.
+        nn.init.normal_(self.conv1.weight, std=conv1_init)
         nn.init.normal_(self.fc8.weight, std=0.01)
         renormalise_filters(self)
 
@@ -153,8 +152,12 @@ def renormalise_filters(net: ZFNet) -> int:
 
 @torch.no_grad()
 def conv1_roughness(net: ZFNet) -> float:
-    """Energy of conv1's neighbour differences over its total energy: 2 for white noise, ~0 for smooth filters."""
-    w = net.conv1.weight
+    return conv_roughness(net.conv1.weight)
+
+
+@torch.no_grad()
+def conv_roughness(w: torch.Tensor) -> float:
+    """Energy of a kernel's spatial neighbour differences over its total energy: 2 for white noise, ~0 smooth."""
     dx = (w[..., 1:] - w[..., :-1]).pow(2).mean()
     dy = (w[..., 1:, :] - w[..., :-1, :]).pow(2).mean()
     return float((dx + dy) / 2 / w.pow(2).mean().clamp_min(1e-20))
@@ -175,11 +178,12 @@ class Split:
         return len(self.labels)
 
     def batch(self, idx: np.ndarray, mean: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Network input (NCHW, mean-subtracted and scaled) and labels, on `mean`'s device."""
         # Sorted reads are kinder to the page cache; the order within a batch does not matter.
         idx = np.sort(idx)
-        x = torch.from_numpy(np.ascontiguousarray(self.images[idx])).permute(0, 3, 1, 2).float()
-        x = (x - mean.view(1, 3, 1, 1)) * SCALE
-        return x.contiguous(), torch.from_numpy(self.labels[idx])
+        x = torch.from_numpy(np.ascontiguousarray(self.images[idx])).to(mean.device)
+        x = (x.permute(0, 3, 1, 2).float() - mean.view(1, 3, 1, 1)) * SCALE
+        return x.contiguous(), torch.from_numpy(self.labels[idx]).to(mean.device)
 
 
 def mean_pixel(split: Split, samples: int = 2000) -> list[float]:
@@ -197,7 +201,7 @@ def evaluate(net: nn.Module, split: Split, mean: torch.Tensor, batch_size: int =
         idx = np.arange(start, min(len(split), start + batch_size))
         x, y = split.batch(idx, mean)
         pred = net(x).argmax(dim=1)
-        np.add.at(confusion, (y.numpy(), pred.numpy()), 1)
+        np.add.at(confusion, (y.cpu().numpy(), pred.cpu().numpy()), 1)
     net.train()
     return float(np.trace(confusion) / confusion.sum()), confusion.tolist()
 
@@ -252,10 +256,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("scripts/train/data/run"))
     ap.add_argument("--conv", default="48,128,192,192,128", help="conv1..conv5 widths")
     ap.add_argument("--fc", default="512,512", help="fc6, fc7 widths")
-    ap.add_argument("--epochs", type=float, default=2.0, help="passes over the training split (may be fractional)")
-    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--epochs", type=float, default=4.0, help="passes over the training split (may be fractional)")
+    ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3, help="peak Adam learning rate (cosine decay to 0)")
-    ap.add_argument("--warmup", type=int, default=100, help="linear warm-up steps")
+    ap.add_argument("--warmup", type=int, default=200, help="linear warm-up steps")
     ap.add_argument("--seed", type=int, default=20131112)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(
@@ -264,14 +268,35 @@ def main() -> None:
         help="continue from a finished run folder (its model.pt, mean pixel and history): a second "
         "cosine cycle, with the shuffling seeded by --seed + the number of earlier phases",
     )
-    ap.add_argument("--conv1-decay", type=float, default=4.0, help="AdamW weight decay of conv1's weights")
+    ap.add_argument("--conv-decay", type=float, default=1.0, help="AdamW weight decay of the conv weights")
+    ap.add_argument("--conv1-init", type=float, default=0.05, help="standard deviation of conv1's initial weights")
     ap.add_argument("--checkpoint-every", type=int, default=50, help="steps between resumable checkpoints")
     ap.add_argument("--eval-every", type=int, default=0, help="validate every N steps (default: every epoch)")
+    ap.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
+    ap.add_argument("--no-export", action="store_true", help="skip the ONNX export (do it later with --export-only)")
+    ap.add_argument(
+        "--export-only",
+        action="store_true",
+        help="only (re)do the CPU part of a finished run in --out: reference logits and the ONNX export",
+    )
     args = ap.parse_args()
+    if args.export_only:
+        export_run(args)
+        return
 
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     torch.set_num_threads(args.threads)
+    use_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+    device = torch.device("cuda" if use_cuda else "cpu")
+    if use_cuda:
+        # Full float32 arithmetic, as the engine computes it (no TF32 shortcuts).
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        device_name = torch.cuda.get_device_name(0)
+    else:
+        device_name = f"CPU ({args.threads} threads)"
+    print(f"device: {device_name}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
 
     train = Split(args.data, args.train)
@@ -285,24 +310,29 @@ def main() -> None:
         raise SystemExit(f"--init {args.init} has widths conv {previous['conv']} fc {previous['fc']}")
     # A continued run keeps the mean pixel it was trained with.
     mean_list = previous["mean"] if previous else mean_pixel(train)
-    mean = torch.tensor(mean_list)
+    mean = torch.tensor(mean_list, device=device)
     print(f"train {len(train)} images, classes {classes}; mean pixel {mean_list}, scale {SCALE}", flush=True)
 
-    net = ZFNet(conv, fc, len(classes))
+    net = ZFNet(conv, fc, len(classes), args.conv1_init)
     phases = phases_of(previous) if previous else []
     if args.init:
-        net.load_state_dict(torch.load(args.init / "model.pt"))
+        net.load_state_dict(torch.load(args.init / "model.pt", map_location="cpu"))
         print(f"continuing from {args.init} ({len(phases)} earlier phase(s))", flush=True)
+    net.to(device)
     params = sum(p.numel() for p in net.parameters())
     print(f"widths conv {conv} fc {fc}: {params} parameters", flush=True)
-    # Adam everywhere; conv1's weights also get decoupled weight decay (AdamW). Adam's normalised steps
-    # otherwise leave conv1 as white noise in a short run (measured: neighbour-difference energy equal to
-    # that of white noise after one epoch); the decay removes what the loss does not keep pushing for, so
-    # the conv1 filters that ship show what was learned.
+    # Adam everywhere; the conv weights also get decoupled weight decay (AdamW). Without it a short run
+    # leaves the conv filters as white noise (measured: neighbour-difference energy equal to that of white
+    # noise, the random initialisation or Adam's normalised steps); the decay removes what the loss does not
+    # keep pushing for, so the filters and the deconvnet projections that ship show what was learned.
+    conv_weights = [c.weight for c in net.conv_layers()]
     opt = torch.optim.AdamW(
         [
-            {"params": [net.conv1.weight], "weight_decay": args.conv1_decay},
-            {"params": [p for n, p in net.named_parameters() if n != "conv1.weight"], "weight_decay": 0.0},
+            {"params": conv_weights, "weight_decay": args.conv_decay},
+            {
+                "params": [p for p in net.parameters() if all(p is not w for w in conv_weights)],
+                "weight_decay": 0.0,
+            },
         ],
         lr=args.lr,
     )
@@ -323,7 +353,7 @@ def main() -> None:
     ckpt_path = args.out / "checkpoint.pt"
     signature = {k: str(v) for k, v in sorted(vars(args).items())}
     if ckpt_path.exists():
-        ck = torch.load(ckpt_path)
+        ck = torch.load(ckpt_path, map_location=device, weights_only=False)
         if ck["signature"] == signature:
             net.load_state_dict(ck["net"])
             opt.load_state_dict(ck["opt"])
@@ -331,7 +361,9 @@ def main() -> None:
             step, seen, elapsed, history, order = ck["step"], ck["seen"], ck["elapsed"], ck["history"], ck["order"]
             run_loss, run_acc = ck["running"]
             shuffle.bit_generator.state = ck["shuffle"]
-            torch.set_rng_state(ck["torch_rng"])
+            torch.set_rng_state(ck["torch_rng"].cpu())
+            if use_cuda and ck.get("cuda_rng") is not None:
+                torch.cuda.set_rng_state(ck["cuda_rng"].cpu())
             print(f"resumed from {ckpt_path} at step {step}", flush=True)
         else:
             print(f"ignoring {ckpt_path}: it was written with other arguments", flush=True)
@@ -343,7 +375,7 @@ def main() -> None:
             order = shuffle.permutation(len(train))
         x, y = train.batch(order[b * args.batch_size : (b + 1) * args.batch_size], mean)
         # Augmentation: horizontal flips (every class is mirror-symmetric as a class).
-        flip = torch.from_numpy(shuffle.random(len(y)) < 0.5)
+        flip = torch.from_numpy(shuffle.random(len(y)) < 0.5).to(x.device)
         x[flip] = x[flip].flip(3)
         logits = net(x)
         loss = F.cross_entropy(logits, y)
@@ -354,7 +386,8 @@ def main() -> None:
         capped = renormalise_filters(net)
         step += 1
         seen += len(y)
-        run_loss = 0.95 * run_loss + 0.05 * float(loss) if step > 1 else float(loss)
+        loss_value = loss.item()
+        run_loss = 0.95 * run_loss + 0.05 * loss_value if step > 1 else loss_value
         acc = float((logits.argmax(1) == y).float().mean())
         run_acc = 0.95 * run_acc + 0.05 * acc if step > 1 else acc
         if step % 20 == 0 or step == total:
@@ -369,9 +402,10 @@ def main() -> None:
         if val is not None and (step % every == 0 or step == total):
             acc_val, _ = evaluate(net, val, mean)
             history.append({"step": step, "epoch": seen / len(train), "val_accuracy": acc_val})
+            rough = " ".join(f"{conv_roughness(c.weight):.2f}" for c in net.conv_layers())
             print(
                 f"  validation accuracy {acc_val:.4f} ({len(val)} images); "
-                f"conv1 roughness {conv1_roughness(net):.2f} (white noise 2)",
+                f"conv1-5 roughness {rough} (white noise 2)",
                 flush=True,
             )
         if step % args.checkpoint_every == 0 and step < total:
@@ -389,6 +423,7 @@ def main() -> None:
                     "running": (run_loss, run_acc),
                     "shuffle": shuffle.bit_generator.state,
                     "torch_rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state() if use_cuda else None,
                 },
                 ckpt_path,
             )
@@ -420,11 +455,14 @@ def main() -> None:
         "epochs": sum(p["epochs"] for p in phases),
         "steps": sum(p["steps"] for p in phases),
         "batch_size": args.batch_size,
-        "optimizer": f"Adam (AdamW weight decay {args.conv1_decay:g} on conv1), cosine learning-rate cycles "
+        "optimizer": f"Adam (AdamW weight decay {args.conv_decay:g} on the conv weights), cosine learning-rate cycles "
         f"({cycles}), dropout 0.5 on fc6/fc7",
+        "conv1_init_std": args.conv1_init,
         "conv1_roughness": conv1_roughness(net),
+        "conv_roughness": [conv_roughness(c.weight) for c in net.conv_layers()],
         "seed": args.seed,
         "threads": args.threads,
+        "device": device_name,
         "train_seconds": round(total_s, 1),
         "phases": phases,
         "torch": torch.__version__,
@@ -436,11 +474,28 @@ def main() -> None:
             heldout_confusion=conf,
         )
         print(f"held-out accuracy (PyTorch) {acc_h:.4f} on {len(heldout)} images", flush=True)
-    # Reference probabilities for the first images of the held-out (else validation) split: convert.ts
-    # recomputes them through the engine to check the conversion end to end.
-    ref_split = heldout or val
-    if ref_split is not None:
-        net.eval()
+    net.to("cpu")
+    torch.save(net.state_dict(), args.out / "model.pt")
+    (args.out / "train.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(f"trained in {train_s / 60:.1f} min ({total_s / 60:.1f} min in all); wrote {args.out}", flush=True)
+    if not args.no_export:
+        export_run(args)
+
+
+def export_run(args: argparse.Namespace) -> None:
+    """The CPU part of a finished run in args.out: reference logits and the ONNX export.
+
+    Reference logits (fc8, float32 on the CPU) for the first images of the held-out (else validation) split:
+    convert.ts recomputes them through the engine to check the conversion end to end.
+    """
+    result = json.loads((args.out / "train.json").read_text())
+    net = ZFNet(result["conv"], result["fc"], len(result["classes"]))
+    net.load_state_dict(torch.load(args.out / "model.pt", map_location="cpu"))
+    net.eval()
+    mean = torch.tensor(result["mean"])
+    ref_name = args.heldout if (args.data / f"{args.heldout}.json").exists() else args.val
+    if (args.data / f"{ref_name}.json").exists():
+        ref_split = Split(args.data, ref_name)
         with torch.no_grad():
             x, _ = ref_split.batch(np.arange(8), mean)
             logits = net(x)
@@ -449,10 +504,10 @@ def main() -> None:
             "indices": list(range(8)),
             "logits": [[round(float(v), 6) for v in row] for row in logits],
         }
-    torch.save(net.state_dict(), args.out / "model.pt")
     export_onnx(net, args.out / "model.onnx")
+    result["onnx_exported_with_torch"] = torch.__version__
     (args.out / "train.json").write_text(json.dumps(result, indent=1) + "\n")
-    print(f"trained in {train_s / 60:.1f} min ({total_s / 60:.1f} min in all); wrote {args.out}/model.onnx, model.pt, train.json", flush=True)
+    print(f"wrote {args.out}/model.onnx and reference logits in train.json", flush=True)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,13 @@ import type {
 } from '../engine/model/spec';
 import type { WeightMap } from '../engine/model/format';
 
+/** Most values one feature map may hold, per image. */
+const MAX_ELEMENTS = 2 ** 31;
+
+function count(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
 /** Any problem with an imported file; the message says what and where (node / layer name and type). */
 export class ImportError extends Error {
   override name = 'ImportError';
@@ -127,6 +134,14 @@ export class ChainBuilder {
       const resolved = resolveSpec(spec);
       const out = resolved[resolved.length - 1];
       if (!out) throw new ImportError(`${where}: could not resolve the layer`);
+      // A file may declare any input size (e.g. 2^40 x 2^40); the import allocates nothing for it, but the
+      // engine would, so feature maps are capped like tensors: at most 2^31 elements per image.
+      const elements = Math.max(count(out.inShape), count(out.outShape));
+      if (elements > MAX_ELEMENTS) {
+        throw new ImportError(
+          `${where}: its feature maps (${out.inShape.join('x')} -> ${out.outShape.join('x')}) exceed 2^31 values`,
+        );
+      }
       return out.outShape;
     } catch (e) {
       if (e instanceof SpecError) throw new ImportError(`${where}: ${e.message}`);

@@ -216,8 +216,26 @@ class OnnxGraphReader {
   }
 }
 
-function dimsOf(t: TensorProto): number[] {
-  return (t.dims ?? []).map(int64);
+/** Most elements one initializer may declare (the engine's tensors are indexed with 32-bit integers). */
+const MAX_TENSOR_ELEMENTS = 2 ** 31;
+
+/**
+ * An initializer's dims, checked: non-negative integers whose product stays under MAX_TENSOR_ELEMENTS.
+ * Fuzzing found: negative dims (e.g. [-4, 3, -3, 3], whose product still matches the values) reached
+ * `new Float32Array(cout)` and threw a RangeError; checking the declared shape first also means no size
+ * taken from the file is ever used before it is known to be sane.
+ */
+function dimsOf(t: TensorProto, where: string): number[] {
+  const dims = (t.dims ?? []).map(int64);
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new ImportError(`${where}: initializer "${t.name ?? ''}" has an invalid shape ${shapeText(dims)}`);
+  }
+  if (count(dims) > MAX_TENSOR_ELEMENTS) {
+    throw new ImportError(
+      `${where}: initializer "${t.name ?? ''}" declares ${shapeText(dims)}, more than 2^31 elements`,
+    );
+  }
+  return dims;
 }
 
 function count(dims: number[]): number {
@@ -235,7 +253,7 @@ function floatValues(t: TensorProto, where: string, what: string): Float32Array 
         `tensors inside the .onnx file (onnx.save_model(model, path, save_as_external_data=False))`,
     );
   }
-  const dims = dimsOf(t);
+  const dims = dimsOf(t, where);
   const size = count(dims);
   const raw = t.rawData && t.rawData.byteLength > 0 ? t.rawData : null;
   let values: Float32Array;
@@ -492,6 +510,13 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
     const { node, index } = next[0]!;
     const where = describe(node, index);
     if (finished) throw new ImportError(`${where}: nothing may follow the softmax`);
+    // Fuzzing found: a node that writes a tensor read earlier on the chain (e.g. a Relu whose output is its
+    // own input) made this walk loop forever, adding layers each round. Each node may be entered once.
+    if (reader.visited.has(index)) {
+      throw new ImportError(
+        `${where}: the graph has a cycle (tensor "${current}" leads back to this node); only a single chain of layers is supported`,
+      );
+    }
     reader.visited.add(index);
     const dataIndex = (node.input ?? []).indexOf(current);
     const out = node.output?.[0];
@@ -517,7 +542,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
           throw new ImportError(`${where}: grouped convolution (group ${group}) is not supported`);
         requireUnitDilations(attrs, where);
         const wt = reader.tensor(node.input?.[1], where, 'weights');
-        const wd = dimsOf(wt);
+        const wd = dimsOf(wt, where);
         if (wd.length !== 4) {
           throw new ImportError(
             `${where}: weights "${wt.name ?? ''}" must be 4-D [Cout, Cin, kh, kw], got ${shapeText(wd)}`,
@@ -542,9 +567,9 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
         const biasName = node.input?.[2];
         if (biasName) {
           const bt = reader.tensor(biasName, where, 'bias');
-          if (count(dimsOf(bt)) !== cout) {
+          if (count(dimsOf(bt, where)) !== cout) {
             throw new ImportError(
-              `${where}: bias "${biasName}" has shape ${shapeText(dimsOf(bt))}, expected [${cout}] (weight shape mismatch)`,
+              `${where}: bias "${biasName}" has shape ${shapeText(dimsOf(bt, where))}, expected [${cout}] (weight shape mismatch)`,
             );
           }
           bias = floatValues(bt, where, 'bias');
@@ -699,7 +724,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
         }
         const inputs = b.shape[0];
         const wt = reader.tensor(node.input?.[1], where, 'weights');
-        const wd = dimsOf(wt);
+        const wd = dimsOf(wt, where);
         if (wd.length !== 2)
           throw new ImportError(`${where}: weights "${wt.name ?? ''}" must be 2-D, got ${shapeText(wd)}`);
         let alpha = 1;
@@ -711,6 +736,11 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
           transB = attrs.int('transB', 0);
           alpha = attrs.float('alpha', 1);
           beta = attrs.float('beta', 1);
+          // Fuzzing found: a NaN / Inf alpha or beta was folded into the weights and imported as a model
+          // that outputs NaN.
+          if (!Number.isFinite(alpha) || !Number.isFinite(beta)) {
+            throw new ImportError(`${where}: Gemm alpha (${alpha}) and beta (${beta}) must be finite`);
+          }
         }
         const [rows, cols] = wd as [number, number];
         const [wIn, units] = transB ? [cols, rows] : [rows, cols];
@@ -727,7 +757,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
         const from = [label];
         const readBias = (name: string, w: string, factor: number): void => {
           const bt = reader.tensor(name, w, 'bias');
-          const bd = dimsOf(bt);
+          const bd = dimsOf(bt, w);
           const n = count(bd);
           const okShape = (n === units && bd.filter((d) => d !== 1).length <= 1) || n === 1;
           if (!okShape) {
@@ -755,6 +785,12 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
               from.push(add.node.name ? `Add "${add.node.name}"` : `Add → "${tensorOut}"`);
             }
           }
+        }
+        // Finite weights times a finite alpha / beta can still overflow float32 (3.4e38 * 2).
+        if (firstNonFinite(kernel) >= 0 || firstNonFinite(bias) >= 0) {
+          throw new ImportError(
+            `${where}: weights times alpha ${alpha} / bias times beta ${beta} overflow float32`,
+          );
         }
         const name = b.names.dense();
         b.add({ type: 'dense', name, units, relu: false }, from, tensorOut, where);

@@ -1,4 +1,5 @@
 import { errorMessage } from '../worker/client';
+import { forgetModelChoice } from './modelsSlice';
 import type { ModelSlice, SliceCreator } from './types';
 
 export const createModelSlice: SliceCreator<ModelSlice> = (set, get, deps) => {
@@ -12,10 +13,18 @@ export const createModelSlice: SliceCreator<ModelSlice> = (set, get, deps) => {
         set({ phase: 'loading-model', loadProgress: 0 });
         try {
           const onProgress = deps.progress((fraction) => set({ loadProgress: fraction }));
-          const { model, backend } = await deps.api.init(
-            { modelUrl: deps.modelUrl, backend: deps.backend },
+          const { model, backend, fallback } = await deps.api.init(
+            {
+              modelUrl: deps.modelUrl,
+              backend: deps.backend,
+              ...(deps.initialModel ? { model: deps.initialModel } : {}),
+            },
             onProgress,
           );
+          if (fallback) {
+            set({ notice: `${fallback} Loaded ${model.name} instead.` });
+            forgetModelChoice();
+          }
           set({
             model,
             backend,

@@ -3,8 +3,12 @@ import { createContext, useContext } from 'react';
 import { createStore, useStore } from 'zustand';
 import { createImageSlice } from './imageSlice';
 import { createModelSlice } from './modelSlice';
+import { createModelsSlice } from './modelsSlice';
 import { createSelectionSlice } from './selectionSlice';
 import { createStatusSlice } from './statusSlice';
+import { createVisualizerSlice } from './visualizerSlice';
+import { createTop9Slice } from './top9Slice';
+import { createCameraSlice } from './cameraSlice';
 import type { LensDeps, LensState, LensStore } from './types';
 
 export type * from './types';
@@ -13,8 +17,12 @@ export function createLensStore(deps: LensDeps): LensStore {
   return createStore<LensState>()((set, get) => ({
     ...createStatusSlice(set, get, deps),
     ...createModelSlice(set, get, deps),
+    ...createModelsSlice(set, get, deps),
     ...createImageSlice(set, get, deps),
     ...createSelectionSlice(set, get, deps),
+    ...createVisualizerSlice(set, get, deps),
+    ...createTop9Slice(set, get, deps),
+    ...createCameraSlice(set, get, deps),
   }));
 }
 

@@ -5,6 +5,7 @@
 import type { Remote } from 'comlink';
 import type { LensWorkerApi, WorkerMemory } from '../worker/api';
 import type { JobKind, LensStore, Phase } from './types';
+import { occlusionSnapshot, type OcclusionSnapshot } from './visualizerSync';
 
 export interface LensSnapshot {
   phase: Phase;
@@ -25,6 +26,8 @@ export interface LensSnapshot {
 export interface ZfLensTestHook {
   snapshot(): LensSnapshot;
   memory(): Promise<WorkerMemory>;
+  /** The occlusion map as plain numbers, or null. */
+  occlusion(): OcclusionSnapshot | null;
 }
 
 declare global {
@@ -61,5 +64,6 @@ export function installTestHook(store: LensStore, api: Remote<LensWorkerApi>): v
       };
     },
     memory: () => api.memory(),
+    occlusion: () => occlusionSnapshot(store.getState()),
   };
 }

@@ -13,6 +13,11 @@ import type {
   ProjectionResult,
   RgbaPixels,
 } from '../worker/api';
+import type { VisualizerSlice } from './visualizerSlice';
+import type { Top9Slice } from './top9Slice';
+import type { CameraSlice } from './cameraSlice';
+import type { ModelSource } from '../worker/modelApi';
+import type { ModelsSlice } from './modelsSlice';
 
 /** What the store's actions need from outside: the worker and where the model lives. */
 export interface LensDeps {
@@ -23,6 +28,8 @@ export interface LensDeps {
   backend: BackendName | null;
   /** Wraps a progress callback so it can cross to the worker. */
   progress: (fn: (fraction: number) => void) => (fraction: number) => void;
+  /** The model to load at start instead of the one at modelUrl (the last one used). */
+  initialModel?: ModelSource;
 }
 
 export interface ModelSlice {
@@ -90,7 +97,14 @@ export interface StatusSlice {
   endJob(kind: JobKind): void;
 }
 
-export type LensState = ModelSlice & ImageSlice & SelectionSlice & StatusSlice;
+export type LensState = ModelSlice &
+  ImageSlice &
+  SelectionSlice &
+  StatusSlice &
+  VisualizerSlice &
+  ModelsSlice &
+  Top9Slice &
+  CameraSlice;
 
 export type LensStore = StoreApi<LensState>;
 

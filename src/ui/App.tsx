@@ -1,45 +1,70 @@
 import { useCallback } from 'react';
 import { useLens } from '../state/store';
 import { ErrorBanner } from './ErrorBanner';
+import { FiltersPanel } from './FiltersPanel';
 import { FeatureGrid } from './FeatureGrid';
 import { Header } from './Header';
 import { InputPanel } from './InputPanel';
 import { ModelNote } from './ModelNote';
+import { OcclusionView } from './OcclusionView';
 import { Predictions } from './Predictions';
 import { ProjectionPanel } from './ProjectionPanel';
 import { useFileDrop } from './useFileDrop';
+import { ModelMenu } from './ModelMenu';
+import { isModelDrop } from './modelFiles';
+import { ViewTabs } from './ViewTabs';
+import { CameraPanel } from './CameraPanel';
+import { Top9Panel } from './Top9Panel';
 
 export function App() {
   const openFile = useLens((s) => s.openFile);
   const setError = useLens((s) => s.setError);
+  const tab = useLens((s) => s.tab);
+  const importModelFiles = useLens((s) => s.importModelFiles);
   const onDrop = useCallback(
-    (file: File | null) => {
-      if (file) void openFile(file, file.name);
-      else setError('Nothing to open: drop an image file (PNG, JPEG, …).');
+    (file: File | null, _count: number, all: File[]) => {
+      if (!file) {
+        setError('Nothing to open: drop an image file (PNG, JPEG, …).');
+        return;
+      }
+      // Model files (.onnx, .caffemodel + .prototxt, model.json + .bin) are imported; images analysed.
+      void isModelDrop(all).then((model) => (model ? importModelFiles(all) : openFile(file, file.name)));
     },
-    [openFile, setError],
+    [openFile, setError, importModelFiles],
   );
   const dragging = useFileDrop(onDrop);
   return (
     <div className="app">
       <Header />
+      <ModelMenu />
       <ErrorBanner />
       <ModelNote />
-      <main className="layout">
+      <ViewTabs />
+      <main
+        className="layout"
+        id="view-features"
+        role="tabpanel"
+        aria-labelledby="tab-features"
+        hidden={tab !== 'features'}
+      >
         <div className="left">
           <div className="pair">
             <InputPanel />
             <ProjectionPanel />
           </div>
           <Predictions />
+          <CameraPanel />
         </div>
         <div className="right">
           <FeatureGrid />
         </div>
       </main>
+      {tab === 'occlusion' && <OcclusionView />}
+      {tab === 'filters' && <FiltersPanel />}
+      {tab === 'top9' && <Top9Panel />}
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
-          <div>Drop the image to analyse it</div>
+          <div>Drop an image to analyse it, or model files to import them</div>
         </div>
       )}
     </div>

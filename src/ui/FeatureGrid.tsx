@@ -1,6 +1,7 @@
 import { memo, useCallback, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useLens } from '../state/store';
 import type { FeatureMapsResult } from '../worker/api';
+import { ExportButton, mosaicCanvas } from './ExportButton';
 import { formatMs } from './InputPanel';
 import { RgbaCanvas, type RgbaSource } from './RgbaCanvas';
 
@@ -31,6 +32,7 @@ const FeatureTile = memo(function FeatureTile({ maps, channel, selected, tabbabl
     [maps, channel],
   );
   const max = maps.max[channel] ?? 0;
+  const at = maps.argmax[channel] ?? 0;
   return (
     <button
       type="button"
@@ -38,6 +40,7 @@ const FeatureTile = memo(function FeatureTile({ maps, channel, selected, tabbabl
       aria-pressed={selected}
       tabIndex={tabbable ? 0 : -1}
       data-channel={channel}
+      title={`channel ${channel} · max ${formatValue(max)} at row ${Math.floor(at / maps.width)}, column ${at % maps.width}`}
       onClick={() => onSelect(channel)}
     >
       <RgbaCanvas
@@ -54,6 +57,13 @@ const FeatureTile = memo(function FeatureTile({ maps, channel, selected, tabbabl
   );
 });
 
+/** Channels in display order: by index, or strongest maximum first (ties by index). */
+export function channelOrder(maps: FeatureMapsResult | null, sort: 'index' | 'max'): number[] {
+  const all = Array.from({ length: maps?.channels ?? 0 }, (_, c) => c);
+  if (sort === 'index' || !maps) return all;
+  return all.sort((a, b) => (maps.max[b] ?? 0) - (maps.max[a] ?? 0) || a - b);
+}
+
 function gridColumns(grid: HTMLElement): number {
   const template = getComputedStyle(grid).gridTemplateColumns;
   return Math.max(1, template.split(' ').filter((t) => t.trim() !== '').length);
@@ -68,12 +78,15 @@ export function FeatureGrid() {
   const selectChannel = useLens((s) => s.selectChannel);
   const hasImage = useLens((s) => s.image !== null);
   const computing = useLens((s) => s.jobs.maps > 0 || s.jobs.image > 0);
+  const sort = useLens((s) => s.fmapSort);
+  const setSort = useLens((s) => s.setFmapSort);
   const gridRef = useRef<HTMLDivElement>(null);
   const [focus, setFocus] = useState(0);
 
   const channels = maps?.channels ?? 0;
   const active = Math.min(focus, Math.max(0, channels - 1));
   const info = model?.mapLayers.find((l) => l.name === layer);
+  const order = useMemo(() => channelOrder(maps, sort), [maps, sort]);
 
   const onSelect = useCallback(
     (c: number) => {
@@ -87,18 +100,19 @@ export function FeatureGrid() {
     const grid = gridRef.current;
     if (!grid || channels === 0) return;
     const cols = gridColumns(grid);
+    const pos = Math.max(0, order.indexOf(active));
     const moves: Record<string, number> = {
-      ArrowRight: active + 1,
-      ArrowLeft: active - 1,
-      ArrowDown: active + cols,
-      ArrowUp: active - cols,
+      ArrowRight: pos + 1,
+      ArrowLeft: pos - 1,
+      ArrowDown: pos + cols,
+      ArrowUp: pos - cols,
       Home: 0,
       End: channels - 1,
     };
     const next = moves[event.key];
     if (next === undefined) return;
     event.preventDefault();
-    const target = Math.min(channels - 1, Math.max(0, next));
+    const target = order[Math.min(channels - 1, Math.max(0, next))] ?? 0;
     setFocus(target);
     grid.querySelector<HTMLButtonElement>(`button[data-channel="${target}"]`)?.focus();
   };
@@ -121,6 +135,25 @@ export function FeatureGrid() {
             ))}
           </select>
         </label>
+        <ExportButton
+          panel="fmaps"
+          getCanvas={() =>
+            maps ? mosaicCanvas(maps.data, maps.channels, maps.width, maps.height, 16) : null
+          }
+          minWidth={480}
+          disabled={!maps}
+        />
+        <label className="fmap-sort">
+          Sort
+          <select
+            data-testid="fmap-sort"
+            value={sort}
+            onChange={(e) => setSort(e.target.value === 'max' ? 'max' : 'index')}
+          >
+            <option value="index">by channel</option>
+            <option value="max">by max activation</option>
+          </select>
+        </label>
         <span className="caption" data-testid="maps-caption">
           {maps
             ? `${maps.channels} maps of ${maps.width}×${maps.height} · ${formatMs(maps.ms)} · click or press Enter to project, arrows to move`
@@ -141,7 +174,7 @@ export function FeatureGrid() {
           data-testid="fmap-grid"
           data-layer={maps.layer}
         >
-          {Array.from({ length: channels }, (_, c) => (
+          {order.map((c) => (
             <FeatureTile
               key={`${maps.layer}-${c}`}
               maps={maps}

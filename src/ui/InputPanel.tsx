@@ -1,6 +1,7 @@
 import { useLens } from '../state/store';
 import { BoxOverlay } from './BoxOverlay';
 import { FilePicker } from './FilePicker';
+import { canvasByTestId, ExportButton } from './ExportButton';
 import { RgbaCanvas } from './RgbaCanvas';
 
 export function InputPanel() {
@@ -15,6 +16,7 @@ export function InputPanel() {
       <figcaption>
         <span className="panel-title">Input</span>
         <FilePicker />
+        <ExportButton panel="input" getCanvas={canvasByTestId('input-canvas')} disabled={!image} />
       </figcaption>
       <div className="canvas-frame" style={{ aspectRatio: `${w} / ${h}` }}>
         <RgbaCanvas

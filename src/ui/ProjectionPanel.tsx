@@ -3,6 +3,7 @@ import { useLens } from '../state/store';
 import type { ProjectionMethod, ProjectionMode } from '../worker/api';
 import { squareAround } from './crop';
 import { formatMs } from './InputPanel';
+import { canvasByTestId, ExportButton } from './ExportButton';
 import { RgbaCanvas } from './RgbaCanvas';
 
 const MODES: { value: ProjectionMode; label: string }[] = [
@@ -59,6 +60,11 @@ export function ProjectionPanel() {
     <figure className="panel projection-panel">
       <figcaption>
         <span className="panel-title">Projection</span>
+        <ExportButton
+          panel="projection"
+          getCanvas={canvasByTestId('projection-canvas')}
+          disabled={!projection}
+        />
         <label className="toggle">
           <input
             type="checkbox"

@@ -2,9 +2,9 @@ import { useEffect, useState } from 'react';
 
 /**
  * Accepts files dropped anywhere on the page. Returns whether something is being dragged over it (for an
- * overlay). `onDrop` gets the first file, or null when the drop held no file.
+ * overlay). `onDrop` gets the first file, or null when the drop held no file, and every dropped file.
  */
-export function useFileDrop(onDrop: (file: File | null, count: number) => void): boolean {
+export function useFileDrop(onDrop: (file: File | null, count: number, all: File[]) => void): boolean {
   const [dragging, setDragging] = useState(false);
   useEffect(() => {
     let depth = 0;
@@ -23,11 +23,14 @@ export function useFileDrop(onDrop: (file: File | null, count: number) => void):
       if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy';
     };
     const drop = (e: DragEvent) => {
+      // A drop zone on the page (e.g. the top-9 image set) that called preventDefault has taken the drop.
+      const taken = e.defaultPrevented;
       e.preventDefault();
       depth = 0;
       setDragging(false);
+      if (taken) return;
       const files = e.dataTransfer?.files;
-      onDrop(files?.[0] ?? null, files?.length ?? 0);
+      onDrop(files?.[0] ?? null, files?.length ?? 0, files ? Array.from(files) : []);
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragleave', leave);

@@ -3,6 +3,9 @@
  * typed arrays (transferred, not copied) and Blobs. Tensors never leave the worker.
  */
 import type { BackendName, LayerType, Prediction, ProjectionMethod, ProjectionMode } from '../engine';
+import type { ModelSource, ModelWorkerApi } from './modelApi';
+import type { VisualizerApi } from './visualizerApi';
+import type { Top9WorkerApi } from './top9Api';
 
 export type { BackendName, Prediction, ProjectionMethod, ProjectionMode };
 
@@ -40,6 +43,8 @@ export interface ModelInfo {
   classes: number;
   /** Total number of weights. */
   parameters: number;
+  /** Where the model was loaded from (see ./modelApi.ts). */
+  source?: ModelSource;
 }
 
 export interface BackendInfo {
@@ -57,11 +62,15 @@ export interface InitOptions {
   modelUrl: string;
   /** Restrict the backend choice to this one, or null for webgpu -> webgl -> wasm -> cpu. */
   backend: BackendName | null;
+  /** Load this model instead of the one at modelUrl (which stays the fallback if it fails). */
+  model?: ModelSource;
 }
 
 export interface InitResult {
   backend: BackendInfo;
   model: ModelInfo;
+  /** Why `InitOptions.model` could not be loaded, when the model at modelUrl was loaded instead. */
+  fallback?: string;
 }
 
 /** RGBA pixels for a canvas: width * height * 4 bytes. */
@@ -132,7 +141,7 @@ export interface WorkerMemory {
 /** Thrown (by name) when a newer call of the same kind replaced a queued one before it started. */
 export const SUPERSEDED = 'SupersededError';
 
-export interface LensWorkerApi {
+export interface LensWorkerApi extends VisualizerApi, Top9WorkerApi, ModelWorkerApi {
   /** Chooses a backend and loads the model. Call once, before anything else. */
   init(options: InitOptions, onProgress?: (fraction: number) => void): Promise<InitResult>;
   /** Decodes an image file and runs the forward pass; the analysis is cached until the next image. */

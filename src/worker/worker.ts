@@ -11,7 +11,6 @@ import {
   featureMapsToRgba,
   findLayer,
   isMapLayer,
-  loadModel,
   project as projectToPixels,
   projectionToRgba,
   rgbToRgba,
@@ -21,6 +20,7 @@ import {
   type Analysis,
   type BackendChoice,
   type Prediction,
+  type Pixels,
   type ZfModel,
 } from '../engine';
 import type { Tensor2D, Tensor4D } from '../engine/tf';
@@ -28,6 +28,9 @@ import { describeWebGpuAdapter, diagnoseWebGpu } from './backends';
 import { activeBounds } from './bounds';
 import { decodeImage } from './decode';
 import { LatestWinsQueue, SupersededError } from './queue';
+import { createModelApi, loadInitialModel } from './models';
+import { createVisualizerApi } from './occlusion';
+import { createTop9Handlers } from './top9';
 import type {
   FeatureMapsResult,
   ImageResult,
@@ -49,6 +52,16 @@ let initialising: Promise<InitResult> | null = null;
 let current: { id: number; analysis: Analysis } | null = null;
 let lastImageId = 0;
 const queue = new LatestWinsQueue();
+/** The last image analysed, analysed again when the model changes. */
+let lastImage: { file: Blob; name: string } | null = null;
+
+/** Makes `next` the current model; the old one and the analysis made with it are disposed. */
+function swapModel(next: ZfModel): void {
+  current?.analysis.dispose();
+  current = null;
+  if (model !== next) model?.dispose();
+  model = next;
+}
 
 function requireModel(): ZfModel {
   if (!model) throw new Error('the model is not loaded yet');
@@ -87,19 +100,6 @@ function describeModel(m: ZfModel): ModelInfo {
   };
 }
 
-function fetchReader(base: string) {
-  return async (path: string): Promise<ArrayBuffer> => {
-    const url = new URL(path, base);
-    const response = await fetch(url);
-    // A static server's SPA fallback answers a missing file with index.html and status 200.
-    const html = (response.headers.get('content-type') ?? '').includes('text/html');
-    if (!response.ok || html) {
-      throw new Error(`could not load the model file ${url.pathname} (HTTP ${response.status})`);
-    }
-    return response.arrayBuffer();
-  };
-}
-
 async function start(options: InitOptions, onProgress?: (fraction: number) => void): Promise<InitResult> {
   const order = options.backend ? [options.backend] : BACKEND_ORDER;
   let choice: BackendChoice;
@@ -115,11 +115,12 @@ async function start(options: InitOptions, onProgress?: (fraction: number) => vo
   for (const skipped of choice.skipped) {
     if (skipped.backend === 'webgpu') skipped.reason = (await diagnoseWebGpu()) ?? skipped.reason;
   }
-  const loaded = await loadModel(fetchReader(options.modelUrl), (f) => void onProgress?.(f));
+  const loaded = await loadInitialModel(options, (f) => void onProgress?.(f));
   model = loaded.model;
   return {
     backend: { ...choice, forced: options.backend, adapter },
-    model: describeModel(loaded.model),
+    model: { ...describeModel(loaded.model), source: loaded.source },
+    ...(loaded.fallback ? { fallback: loaded.fallback } : {}),
   };
 }
 
@@ -135,6 +136,34 @@ async function predict(m: ZfModel, analysis: Analysis): Promise<Prediction[]> {
   } finally {
     if (probs !== out) probs.dispose();
   }
+}
+
+/**
+ * Analyses decoded pixels and makes them the current image: probe images and camera frames (top-9 and
+ * camera view, ./top9.ts). Call inside an 'image' queue job.
+ */
+async function adoptPixels(pixels: Pixels, t0: number): Promise<ImageResult> {
+  const m = requireModel();
+  const analysis = analyse(m, pixels);
+  let input: ImageResult['input'];
+  let predictions: Prediction[];
+  try {
+    [input, predictions] = await Promise.all([rgbToRgba(analysis.rgb), predict(m, analysis)]);
+  } catch (e) {
+    analysis.dispose();
+    throw e;
+  }
+  current?.analysis.dispose();
+  current = { id: ++lastImageId, analysis };
+  const result: ImageResult = {
+    imageId: current.id,
+    input,
+    sourceWidth: pixels.width,
+    sourceHeight: pixels.height,
+    predictions,
+    ms: performance.now() - t0,
+  };
+  return Comlink.transfer(result, [input.data.buffer]);
 }
 
 const api: LensWorkerApi = {
@@ -162,6 +191,7 @@ const api: LensWorkerApi = {
       }
       current?.analysis.dispose();
       current = { id: ++lastImageId, analysis };
+      lastImage = { file, name };
       const result: ImageResult = {
         imageId: current.id,
         input,
@@ -211,6 +241,17 @@ const api: LensWorkerApi = {
       }
     });
   },
+
+  ...createVisualizerApi({ requireModel, requireImage, queue }),
+
+  ...createTop9Handlers({ model: requireModel, queue, adopt: adoptPixels }),
+
+  ...createModelApi({
+    queue,
+    swapModel,
+    describeModel,
+    reanalyse: () => (lastImage ? api.setImage(lastImage.file, lastImage.name) : Promise.resolve(null)),
+  }),
 
   async memory(): Promise<WorkerMemory> {
     const { numTensors, numBytes } = tf.memory();

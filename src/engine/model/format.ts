@@ -144,6 +144,10 @@ export function parseModelJson(text: string): ModelJson {
   }
   if (!Array.isArray(json.weightsManifest)) throw new ModelFormatError('model.json has no weightsManifest');
   if (!Array.isArray(json.spec.labels)) json.spec.labels = [];
+  // Fuzzing found: resolveSpec and decodeWeights assume well-typed values, so a wrong type (a stride of
+  // `true`, a shape of "x", a manifest group of null) escaped as a TypeError or a typed-array RangeError.
+  checkSpecTypes(json.spec);
+  checkManifest(json.weightsManifest);
   try {
     resolveSpec(json.spec);
   } catch (e) {
@@ -151,6 +155,108 @@ export function parseModelJson(text: string): ModelJson {
     throw e;
   }
   return json as ModelJson;
+}
+
+const MAX_WEIGHT_ELEMENTS = 2 ** 31;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isNumbers(v: unknown, length: number): boolean {
+  return Array.isArray(v) && v.length === length && v.every((x) => typeof x === 'number');
+}
+
+/** Field types of each layer type (values are checked further by resolveSpec). */
+const LAYER_FIELDS: Record<string, Record<string, 'number' | 'boolean' | 'pair' | 'pad' | string[]>> = {
+  conv: { filters: 'number', kernel: 'pair', stride: 'pair', pad: 'pad', relu: 'boolean' },
+  relu: {},
+  lrn: { region: ['across', 'within'], size: 'number', alpha: 'number', beta: 'number', bias: 'number' },
+  maxpool: { kernel: 'pair', stride: 'pair', pad: 'pad', ceil: 'boolean' },
+  flatten: { order: ['hwc', 'chw'] },
+  dense: { units: 'number', relu: 'boolean' },
+  softmax: {},
+};
+
+/** Checks the JSON types of a spec, so resolveSpec only ever sees well-typed values. */
+function checkSpecTypes(spec: ModelSpec): void {
+  const s = spec as unknown as Record<string, unknown>;
+  if (typeof s.name !== 'string') throw new ModelFormatError('model.json: spec.name must be a string');
+  if (typeof s.description !== 'string')
+    throw new ModelFormatError('model.json: spec.description must be a string');
+  if (!(s.labels as unknown[]).every((l) => typeof l === 'string'))
+    throw new ModelFormatError('model.json: spec.labels must be strings');
+  const prep = s.preprocessing;
+  if (
+    !isRecord(prep) ||
+    !isNumbers(prep.inputSize, 2) ||
+    !isNumbers(prep.mean, 3) ||
+    !(prep.mean as number[]).every(Number.isFinite) ||
+    typeof prep.scale !== 'number' ||
+    !Number.isFinite(prep.scale) ||
+    prep.scale === 0 ||
+    (prep.channelOrder !== 'rgb' && prep.channelOrder !== 'bgr')
+  ) {
+    throw new ModelFormatError(
+      'model.json: spec.preprocessing must have inputSize [h, w], mean [r, g, b], a finite non-zero scale and channelOrder "rgb" or "bgr"',
+    );
+  }
+  (s.layers as unknown[]).forEach((layer, i) => {
+    if (!isRecord(layer) || typeof layer.name !== 'string' || typeof layer.type !== 'string')
+      throw new ModelFormatError(`model.json: layer ${i} must be an object with a string name and type`);
+    const fields = LAYER_FIELDS[layer.type];
+    if (!fields)
+      throw new ModelFormatError(`model.json: layer ${i} ("${layer.name}") has unknown type "${layer.type}"`);
+    for (const [field, kind] of Object.entries(fields)) {
+      const v = layer[field];
+      const ok = Array.isArray(kind)
+        ? typeof v === 'string' && kind.includes(v)
+        : kind === 'pair'
+          ? isNumbers(v, 2)
+          : kind === 'pad'
+            ? isNumbers(v, 4)
+            : typeof v === kind;
+      if (!ok) {
+        const want = Array.isArray(kind)
+          ? kind.map((k) => `"${k}"`).join(' or ')
+          : ({ pair: '[h, w]', pad: '[top, bottom, left, right]' }[kind as string] ?? `a ${String(kind)}`);
+        throw new ModelFormatError(`model.json: layer ${i} ("${layer.name}"): ${field} must be ${want}`);
+      }
+    }
+  });
+}
+
+/** A shard path that stays inside the model folder: relative, no `..`, no scheme or drive letter. */
+function safeShardPath(path: unknown): path is string {
+  if (typeof path !== 'string' || path === '' || path.includes('\0')) return false;
+  if (path.startsWith('/') || path.startsWith('\\') || /^[a-z][a-z0-9+.-]*:/i.test(path)) return false;
+  return !path.split(/[\\/]/).some((part) => part === '..');
+}
+
+function checkManifest(groups: unknown[]): void {
+  groups.forEach((group, g) => {
+    if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights))
+      throw new ModelFormatError(`model.json: weightsManifest[${g}] must have paths and weights arrays`);
+    for (const path of group.paths) {
+      if (!safeShardPath(path)) {
+        throw new ModelFormatError(
+          `model.json: weight shard path ${JSON.stringify(path)} is not a file name inside the model folder`,
+        );
+      }
+    }
+    group.weights.forEach((entry: unknown, w) => {
+      const where = `model.json: weightsManifest[${g}].weights[${w}]`;
+      if (!isRecord(entry) || typeof entry.name !== 'string' || !Array.isArray(entry.shape))
+        throw new ModelFormatError(`${where} must have a string name and a shape array`);
+      const shape = entry.shape as unknown[];
+      if (!shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0))
+        throw new ModelFormatError(`${where} ("${entry.name}"): shape must be non-negative integers`);
+      if ((shape as number[]).reduce((a, b) => a * b, 1) > MAX_WEIGHT_ELEMENTS)
+        throw new ModelFormatError(`${where} ("${entry.name}"): shape [${shape.join(', ')}] is too large`);
+      if (entry.quantization !== undefined && !isRecord(entry.quantization))
+        throw new ModelFormatError(`${where} ("${entry.name}"): quantization must be an object`);
+    });
+  });
 }
 
 /**

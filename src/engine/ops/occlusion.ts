@@ -89,6 +89,14 @@ export function occlusionMasks(
   });
 }
 
+/**
+ * Gives the event loop a turn. On the wasm and cpu backends `tensor.data()` resolves without one, so a long
+ * map would otherwise keep a worker from seeing a cancel (or any other message) until it is finished.
+ */
+export function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** Batches queued on the backend before the oldest one's numbers are read. */
 const IN_FLIGHT = 2;
 
@@ -151,10 +159,12 @@ export async function occlusionMap(
     });
     done += n;
     options.onProgress?.(done, total, result);
+    await nextTask();
   };
+  const cancelled = () => new DOMException('occlusion cancelled', 'AbortError');
   try {
     for (let start = 0; start < total; start += batchSize) {
-      if (options.signal?.aborted) throw new DOMException('occlusion cancelled', 'AbortError');
+      if (options.signal?.aborted) throw cancelled();
       const positions = order.slice(start, start + batchSize);
       // The last batch is padded to the full size with its last square, so one warmed shape serves all.
       const padded = [...positions];
@@ -180,8 +190,12 @@ export async function occlusionMap(
       data.catch(() => undefined); // awaited in collect; never an unhandled rejection
       inflight.push({ positions, values, data });
       if (inflight.length > IN_FLIGHT) await collect(inflight.shift()!);
+      else await nextTask();
     }
-    while (inflight.length) await collect(inflight.shift()!);
+    while (inflight.length) {
+      if (options.signal?.aborted) throw cancelled();
+      await collect(inflight.shift()!);
+    }
     return result;
   } finally {
     classOneHot.dispose();

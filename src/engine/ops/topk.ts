@@ -9,6 +9,7 @@
  * continue. Ranking: higher value first, then lower image index, then lower position (row-major); within an
  * image the first (lowest row-major) position of the maximum is taken.
  */
+import { nextTask } from './occlusion';
 import { tf, type Tensor, type Tensor3D, type Tensor4D } from '../tf';
 import { forward } from '../forward';
 import type { ZfModel } from '../model/model';
@@ -299,6 +300,9 @@ export async function topKScan(
       next = following;
       following = null;
       options.onProgress?.(state.imagesDone, options.total, copyState(state));
+      // A turn of the event loop per batch: on the CPU backends every await above can resolve at once, and
+      // a cancel (or any other worker message) would otherwise wait for the whole scan.
+      await nextTask();
     }
     return state;
   } finally {

@@ -1,0 +1,385 @@
+/**
+ * Shared measurement code of the benchmark suite: runs unchanged in Node (bench/node.ts) and in the browser
+ * page (bench/browser/main.ts). Nothing here imports from node: or touches the DOM; the caller supplies the
+ * image decoder and the PNG bytes.
+ *
+ * Every timing ends with an awaited read of its result (never dataSync). Figures are medians after warm-up.
+ * Long figures (occlusion maps, the naive map, the top-9 scan) stop after a time budget and are extrapolated
+ * from the prefix they finished; such figures are marked with `<figure>_extrapolated: true` and the number of
+ * items actually measured.
+ */
+import { tf, type Tensor, type Tensor4D } from '../src/engine/tf';
+import { forward } from '../src/engine/forward';
+import type { ZfModel } from '../src/engine/model/model';
+import { resizeToInput, toNetworkInput, type Pixels } from '../src/engine/model/preprocess';
+import { project } from '../src/engine/ops/deconvnet';
+import { occlusionMap } from '../src/engine/ops/occlusion';
+import { preferredTransposeImpl, setTransposeImpl } from '../src/engine/ops/conv';
+import { topKScan } from '../src/engine/ops/topk';
+
+export type Figure = number | string | boolean | null;
+/** One column of the result table: where it ran (env, backend, device), which model, and its figures. */
+export type Row = Record<string, Figure>;
+
+export interface EngineBenchOptions {
+  /** Timed repetitions of the short figures (after warm-up). */
+  runs: number;
+  /** A short figure (median of `runs`) stops early past this many ms, after one timed call. */
+  shortBudgetMs: number;
+  /** Batch sizes tried for forward_ips (batch 1 reuses forward_ms). */
+  batches: number[];
+  /** A long figure stops after this many ms and is extrapolated (Infinity: always complete). */
+  occlusionBudgetMs: number;
+  naiveBudgetMs: number;
+  top9BudgetMs: number;
+  /** Images in the top-9 scan (at most; the budget may stop it earlier). */
+  top9Images: number;
+  /** Also time the projection with the other transposed-convolution implementation. */
+  compareTranspose: boolean;
+  /** PNG files (bytes) for the top-9 scan; the first one is also the image of every other figure. */
+  pngs: Uint8Array[];
+  decode: (png: Uint8Array) => Promise<Pixels>;
+  log: (message: string) => void;
+}
+
+/**
+ * Repetitions, batch sizes and budgets for one environment. `slow`: far from a real GPU's speed (WebGPU on
+ * SwiftShader, or ZFNet-512 on two CPU cores), where the long figures are extrapolated from a prefix.
+ */
+export function plan(
+  quick: boolean,
+  slow: boolean,
+): Omit<EngineBenchOptions, 'pngs' | 'decode' | 'log' | 'compareTranspose'> {
+  if (quick)
+    return {
+      runs: slow ? 3 : 5,
+      shortBudgetMs: slow ? 8_000 : 5_000,
+      // On SwiftShader one default-model image takes seconds and batching gains nothing: batch 1 only.
+      batches: slow ? [1] : [1, 8, 16],
+      occlusionBudgetMs: 8_000,
+      naiveBudgetMs: slow ? 4_000 : 3_000,
+      top9BudgetMs: slow ? 4_000 : 4_000,
+      top9Images: 32,
+    };
+  return {
+    runs: slow ? 5 : 15,
+    shortBudgetMs: slow ? 60_000 : 30_000,
+    batches: slow ? [1, 8, 16, 32] : [1, 8, 16, 32, 64, 128],
+    occlusionBudgetMs: slow ? 60_000 : Infinity,
+    naiveBudgetMs: slow ? 30_000 : 120_000,
+    top9BudgetMs: 60_000,
+    top9Images: 128,
+  };
+}
+
+export const OCCLUSION = { size: 32, stride: 8, classIndex: 0, layer: 'conv5', channel: 7 } as const;
+const PROJECTION = { layer: 'conv5', channel: 7, mode: 'max', method: 'deconv' } as const;
+
+export function now(): number {
+  return performance.now();
+}
+
+/**
+ * Median of `runs` timed calls after `warmup` untimed ones, in ms. Past `budgetMs` (warm-up included) it
+ * stops early, after at least one timed call.
+ */
+export async function median(
+  runs: number,
+  fn: () => Promise<void>,
+  warmup = 2,
+  budgetMs = Infinity,
+): Promise<number> {
+  const start = now();
+  for (let i = 0; i < warmup && now() - start < budgetMs; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs && (i === 0 || now() - start < budgetMs); i++) {
+    const t0 = now();
+    await fn();
+    times.push(now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] ?? NaN;
+}
+
+function isAbort(e: unknown): boolean {
+  return (e instanceof Error || e instanceof DOMException) && e.name === 'AbortError';
+}
+
+/** A synthetic test picture (gradients and a checkerboard), RGB. */
+export function testPicture(width: number, height: number, seed = 0): Pixels {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      data[i] = ((x + seed * 37) * 255) / width;
+      data[i + 1] = ((y + seed * 53) * 255) / height;
+      data[i + 2] = (((x + seed) ^ y) & 16) * 12;
+    }
+  return { data, width, height, channels: 3 };
+}
+
+/**
+ * Times a full occlusion map (or, past the budget, a prefix of it extrapolated to the full map).
+ */
+async function timeOcclusion(
+  model: ZfModel,
+  input: Tensor4D,
+  batchSize: number,
+  budgetMs: number,
+): Promise<{ ms: number; done: number; total: number; extrapolated: boolean }> {
+  const controller = new AbortController();
+  let done = 0;
+  let total = 0;
+  const t0 = now();
+  try {
+    const result = await occlusionMap(model, input, {
+      ...OCCLUSION,
+      batchSize,
+      signal: controller.signal,
+      onProgress: (d, t) => {
+        done = d;
+        total = t;
+        if (d < t && now() - t0 > budgetMs) controller.abort();
+      },
+    });
+    total = result.rows * result.cols;
+    done = total;
+  } catch (e) {
+    if (!isAbort(e)) throw e;
+  }
+  const elapsed = now() - t0;
+  return { ms: (elapsed * total) / Math.max(1, done), done, total, extrapolated: done < total };
+}
+
+/**
+ * The engine's figures on the active tfjs backend for one loaded model: forward_ms, analyse_ms,
+ * forward_ips (best batch), project_ms, occlusion_ms, occlusion_naive_ms, top9_ips.
+ */
+export async function benchEngine(model: ZfModel, options: EngineBenchOptions): Promise<Row> {
+  const { runs, log, shortBudgetMs: budget } = options;
+  const row: Row = {};
+  const prep = model.spec.preprocessing;
+  const first = options.pngs[0];
+  if (!first) throw new Error('no test images');
+  const rgb = resizeToInput(await options.decode(first), prep);
+  const input = toNetworkInput(rgb, prep);
+  rgb.dispose();
+  const last = model.layers.length - 1;
+  const classify = async (x: Tensor) => {
+    const pass = forward(model, x as Tensor4D, { switches: false, keep: new Set([last]) });
+    try {
+      await pass.outputs[last]!.data();
+    } finally {
+      pass.dispose();
+    }
+  };
+  try {
+    log('forward_ms');
+    // Generous warm-up: the first figure also pays shader compilation and a GPU's clock ramp-up.
+    row.forward_ms = await median(runs, () => classify(input), Math.max(2, Math.min(10, runs)), budget);
+    log('analyse_ms');
+    row.analyse_ms = await median(
+      runs,
+      async () => {
+        const pass = forward(model, input);
+        try {
+          await pass.outputs[last]!.data();
+        } finally {
+          pass.dispose();
+        }
+      },
+      2,
+      budget,
+    );
+
+    let best = { batch: 1, ips: 0 };
+    for (const b of options.batches) {
+      log(`forward_ips batch ${b}`);
+      const x = tf.tidy(() => tf.tile(input, [b, 1, 1, 1]));
+      try {
+        const ms =
+          b === 1
+            ? (row.forward_ms as number)
+            : await median(Math.max(2, Math.ceil(runs / 2)), () => classify(x), 1, budget);
+        const ips = (1000 * b) / ms;
+        row[`forward_ips_b${b}`] = ips;
+        if (ips > best.ips) best = { batch: b, ips };
+      } finally {
+        x.dispose();
+      }
+    }
+    row.forward_ips = best.ips;
+    row.batch_best = best.batch;
+
+    log('project_ms');
+    const pass = forward(model, input);
+    try {
+      const projectOnce = async () => {
+        const p = project(model, pass, PROJECTION);
+        try {
+          await p.data();
+        } finally {
+          p.dispose();
+        }
+      };
+      row.project_ms = await median(runs, projectOnce, 2, budget);
+      const chosen = preferredTransposeImpl(tf.getBackend());
+      row.transpose_impl = chosen;
+      if (options.compareTranspose) {
+        const other = chosen === 'native' ? 'polyphase' : 'native';
+        setTransposeImpl(other);
+        try {
+          row[`project_ms_${other}`] = await median(runs, projectOnce, 2, budget);
+        } finally {
+          setTransposeImpl(null);
+        }
+      }
+    } finally {
+      pass.dispose();
+    }
+
+    log(`occlusion_ms (batch ${best.batch})`);
+    const occ = await timeOcclusion(model, input, best.batch, options.occlusionBudgetMs);
+    row.occlusion_ms = occ.ms;
+    row.occlusion_positions = occ.total;
+    row.occlusion_measured_positions = occ.done;
+    row.occlusion_extrapolated = occ.extrapolated;
+    row.occlusion_batch = best.batch;
+
+    log('occlusion_naive_ms');
+    const naive = await timeOcclusion(model, input, 1, options.naiveBudgetMs);
+    row.occlusion_naive_ms = naive.ms;
+    row.occlusion_naive_positions = naive.done;
+    row.occlusion_naive_extrapolated = naive.extrapolated;
+
+    log('top9_ips');
+    const top = await top9(model, options, best.batch);
+    row.top9_ips = top.ips;
+    row.top9_images = top.images;
+    row.top9_batch = top.batch;
+    row.top9_extrapolated = top.extrapolated;
+  } finally {
+    input.dispose();
+  }
+  return row;
+}
+
+/** Images/s of a topKScan of conv5 (all channels, k 9) over decoded PNGs, decoding included. */
+async function top9(
+  model: ZfModel,
+  options: EngineBenchOptions,
+  bestBatch: number,
+): Promise<{ ips: number; images: number; batch: number; extrapolated: boolean }> {
+  const batch = bestBatch;
+  const scan = async (count: number, budgetMs: number) => {
+    const controller = new AbortController();
+    let done = 0;
+    const t0 = now();
+    try {
+      await topKScan(
+        model,
+        async (index) => (index < count ? options.decode(options.pngs[index % options.pngs.length]!) : null),
+        {
+          layer: 'conv5',
+          k: 9,
+          batchSize: batch,
+          signal: controller.signal,
+          onProgress: (d) => {
+            done = d;
+            if (d < count && now() - t0 > budgetMs) controller.abort();
+          },
+        },
+      );
+      done = count;
+    } catch (e) {
+      if (!isAbort(e)) throw e;
+    }
+    return { ms: now() - t0, done };
+  };
+  await scan(batch, Infinity); // warm-up: the batch shape and the reduction kernels
+  const count = Math.max(options.top9Images, 2 * batch);
+  const { ms, done } = await scan(count, options.top9BudgetMs);
+  return { ips: (1000 * done) / ms, images: done, batch, extrapolated: done < count };
+}
+
+/**
+ * What a peer runtime needs to run the same network: the preprocessed image in NCHW [1, 3, H, W], and the
+ * engine's own output for it (to check that the peer computes the same thing).
+ */
+export async function peerInput(
+  model: ZfModel,
+  pixels: Pixels,
+): Promise<{ nchw: Float32Array; shape: number[]; reference: Float32Array }> {
+  const prep = model.spec.preprocessing;
+  const last = model.layers.length - 1;
+  const [nchw, out] = tf.tidy(() => {
+    const x = toNetworkInput(resizeToInput(pixels, prep), prep);
+    const pass = forward(model, x, { switches: false, keep: new Set([last]) });
+    return [tf.transpose(x, [0, 3, 1, 2]), pass.outputs[last]!];
+  });
+  try {
+    return {
+      nchw: (await nchw.data()) as Float32Array,
+      shape: nchw.shape,
+      reference: (await out.data()) as Float32Array,
+    };
+  } finally {
+    tf.dispose([nchw, out]);
+  }
+}
+
+/** Adds the ratios the performance targets are stated in. */
+export function addRatios(row: Row): Row {
+  const n = (k: string): number => (typeof row[k] === 'number' ? (row[k] as number) : NaN);
+  row.project_vs_forward = n('project_ms') / n('forward_ms');
+  row.occlusion_vs_batched_forward =
+    n('occlusion_ms') / ((1000 * n('occlusion_positions')) / n('forward_ips'));
+  row.top9_vs_forward = n('top9_ips') / n('forward_ips');
+  row.naive_vs_occlusion = n('occlusion_naive_ms') / n('occlusion_ms');
+  row.forward_vs_peer = n('forward_ms') / n('peer_forward_ms');
+  return row;
+}
+
+/** The figures of the printed table, in order; `~` marks an extrapolated figure. */
+export const TABLE_FIGURES: [key: string, label: string, extrapolatedKey?: string][] = [
+  ['forward_ms', 'forward_ms (batch 1)'],
+  ['analyse_ms', 'analyse_ms (batch 1, switches)'],
+  ['forward_ips', 'forward_ips (best batch)'],
+  ['batch_best', 'best batch'],
+  ['project_ms', 'project_ms (conv5, max)'],
+  ['occlusion_ms', 'occlusion_ms (32/8, batched)', 'occlusion_extrapolated'],
+  ['occlusion_positions', 'occlusion_positions'],
+  ['occlusion_naive_ms', 'occlusion_naive_ms', 'occlusion_naive_extrapolated'],
+  ['top9_ips', 'top9_ips (PNG decode + scan)', 'top9_extrapolated'],
+  ['import_s', 'import_s (ZFNet-512 ONNX)'],
+  ['peer_forward_ms', 'peer_forward_ms'],
+  ['project_vs_forward', 'project / forward (≤ 1.5)'],
+  ['occlusion_vs_batched_forward', 'occlusion / batched fwd (≤ 1.1)'],
+  ['top9_vs_forward', 'top9_ips / forward_ips (≥ 0.8)'],
+  ['naive_vs_occlusion', 'naive / occlusion'],
+  ['forward_vs_peer', 'forward / peer (≤ 1 on wasm)'],
+];
+
+function formatValue(v: Figure | undefined): string {
+  if (v === undefined || v === null) return '–';
+  if (typeof v !== 'number') return String(v);
+  if (!Number.isFinite(v)) return '–';
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  const abs = Math.abs(v);
+  const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
+  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** A markdown table: one column per row (env / backend / model), one line per figure. */
+export function formatTable(rows: Row[]): string {
+  const header = ['figure', ...rows.map((r) => `${r.env} ${r.backend} ${r.model}`)];
+  const lines = TABLE_FIGURES.map(([key, label, extra]) => [
+    label,
+    ...rows.map((r) => (extra && r[extra] === true ? '~' : '') + formatValue(r[key])),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const fmt = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (i === 0 ? '-'.repeat(w) : '-'.repeat(w - 1) + ':')).join(' | ')} |`;
+  return [fmt(header), rule, ...lines.map(fmt)].join('\n');
+}

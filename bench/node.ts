@@ -1,0 +1,209 @@
+/**
+ * The Node half of the benchmark suite: tfjs backends in Node (wasm, or WebGPU through Dawn), the benchmark
+ * files under bench/out/ (PNG test images, the default model and a ZFNet-512-sized model as ONNX), the ONNX
+ * import figure and onnxruntime-node (CPU) as the peer.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PNG } from 'pngjs';
+import { tf } from '../src/engine/tf';
+import { createModel, type ZfModel } from '../src/engine/model/model';
+import type { Pixels } from '../src/engine/model/preprocess';
+import type { WeightMap } from '../src/engine/model/format';
+import { importModelFile } from '../src/importers/index';
+import { zfnet512Onnx } from '../test/fixtures/onnxBuilder';
+import { addRatios, benchEngine, median, now, peerInput, plan, testPicture, type Row } from './core';
+import { exportOnnx } from './onnxExport';
+
+export type ModelName = 'default' | 'zfnet512';
+export type NodeBackend = 'wasm' | 'webgpu';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const OUT = join(ROOT, 'bench', 'out');
+export const ZFNET512_ONNX = join(OUT, 'zfnet512.onnx');
+export const DEFAULT_ONNX = join(OUT, 'default.onnx');
+export const IMAGE_COUNT = 16;
+
+/** Registers and starts a tfjs backend in Node; returns the device in words. */
+export async function setupBackend(backend: NodeBackend): Promise<string> {
+  if (backend === 'webgpu') {
+    const { create, globals } = await import('webgpu');
+    Object.assign(globalThis, globals);
+    const gpu = create([]);
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new Error('no WebGPU adapter');
+    await import('@tensorflow/tfjs-backend-webgpu');
+    if (!(await tf.setBackend('webgpu'))) throw new Error('webgpu backend failed');
+    const { vendor, architecture, device, description } = adapter.info;
+    const words = `webgpu via Dawn (${vendor} ${architecture} ${device} ${description})`.replace(/\s+/g, ' ');
+    return /swiftshader/i.test(words) ? `${words} — SwiftShader, CPU-emulated` : words;
+  }
+  await import('@tensorflow/tfjs-backend-wasm');
+  if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed');
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  return `tfjs wasm (XNNPACK${simd ? ', SIMD' : ''}${threads ? ', threads' : ', 1 thread'}), Node ${process.version}`;
+}
+
+/** The PNG test images (bench/out/images/N.png), written once; returns their bytes. */
+export function ensurePngs(count = IMAGE_COUNT): Uint8Array[] {
+  const dir = join(OUT, 'images');
+  mkdirSync(dir, { recursive: true });
+  const pngs: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const file = join(dir, `${i}.png`);
+    if (!existsSync(file)) {
+      const pic = testPicture(320, 240, i);
+      const png = new PNG({ width: pic.width, height: pic.height });
+      for (let p = 0; p < pic.width * pic.height; p++) {
+        png.data[p * 4] = pic.data[p * 3]!;
+        png.data[p * 4 + 1] = pic.data[p * 3 + 1]!;
+        png.data[p * 4 + 2] = pic.data[p * 3 + 2]!;
+        png.data[p * 4 + 3] = 255;
+      }
+      writeFileSync(file, PNG.sync.write(png));
+    }
+    pngs.push(new Uint8Array(readFileSync(file)));
+  }
+  return pngs;
+}
+
+/** PNG bytes -> RGBA pixels with pngjs (what the browser does with createImageBitmap). */
+export async function decodePng(bytes: Uint8Array): Promise<Pixels> {
+  const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return { data: png.data, width: png.width, height: png.height, channels: 4 };
+}
+
+/** The ZFNet-512-sized ONNX file (the builder's zoo layout, seeded random weights), generated once. */
+export function ensureZfnet512Onnx(log: (m: string) => void): Uint8Array {
+  if (!existsSync(ZFNET512_ONNX)) {
+    log(`generating ${ZFNET512_ONNX} (ZFNet-512 geometry, random weights)`);
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(ZFNET512_ONNX, zfnet512Onnx({ seed: 512 }).bytes);
+  }
+  const b = readFileSync(ZFNET512_ONNX);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+async function weightsOf(model: ZfModel): Promise<WeightMap> {
+  const map: WeightMap = new Map();
+  for (const [name, t] of model.weights) map.set(name, (await t.data()) as Float32Array);
+  return map;
+}
+
+/** Loads the default model and writes it as ONNX (bench/out/default.onnx) for the peer runtimes. */
+export async function loadDefault(): Promise<{ model: ZfModel; onnx: Uint8Array }> {
+  const { readModelDir } = await import('../src/cli/modelDir');
+  const { model } = await readModelDir(join(ROOT, 'public', 'models', 'default'));
+  const onnx = exportOnnx(model.spec, await weightsOf(model));
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(DEFAULT_ONNX, onnx);
+  return { model, onnx };
+}
+
+/** Times importModelFile on ONNX bytes (s) and returns the imported model on the active backend. */
+export async function importTimed(
+  bytes: Uint8Array,
+  name: string,
+): Promise<{ seconds: number; model: ZfModel }> {
+  const t0 = now();
+  const result = await importModelFile([{ name, bytes }]);
+  const seconds = (now() - t0) / 1000;
+  return { seconds, model: createModel(result.spec, result.weights) };
+}
+
+/** onnxruntime-node on the CPU: median batch-1 run (ms), and the output's largest difference from tfjs. */
+async function ortNodePeer(
+  model: ZfModel,
+  onnx: Uint8Array,
+  pngs: Uint8Array[],
+  runs: number,
+  threads: number,
+) {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(onnx, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+  });
+  try {
+    const { nchw, shape, reference } = await peerInput(model, await decodePng(pngs[0]!));
+    const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', nchw, shape) };
+    let output: Float32Array = new Float32Array(0);
+    const ms = await median(runs, async () => {
+      const out = await session.run(feeds);
+      output = (await out[session.outputNames[0]!]!.getData()) as Float32Array;
+    });
+    let diff = 0;
+    for (let i = 0; i < reference.length; i++)
+      diff = Math.max(diff, Math.abs((output[i] ?? NaN) - reference[i]!));
+    return { ms, diff };
+  } finally {
+    await session.release();
+  }
+}
+
+export interface NodeBenchArgs {
+  backend: NodeBackend;
+  models: ModelName[];
+  quick: boolean;
+  /** Time importModelFile on the ZFNet-512 ONNX (import_s). */
+  importFigure: boolean;
+  /** onnxruntime-node CPU as a peer (wasm only). */
+  peer: boolean;
+  log: (m: string) => void;
+}
+
+export async function benchNode(args: NodeBenchArgs): Promise<Row[]> {
+  const { log } = args;
+  const device = await setupBackend(args.backend);
+  const pngs = ensurePngs();
+  let importS: number | null = null;
+  const rows: Row[] = [];
+  const wantZf = args.models.includes('zfnet512');
+  let zf: { seconds: number; model: ZfModel } | null = null;
+  const zfBytes = wantZf || args.importFigure ? ensureZfnet512Onnx(log) : null;
+  if (zfBytes) {
+    log('import_s (ZFNet-512 ONNX, importModelFile)');
+    zf = await importTimed(zfBytes, 'zfnet512.onnx');
+    importS = zf.seconds;
+    if (!wantZf) {
+      zf.model.dispose();
+      zf = null;
+    }
+  }
+  for (const which of args.models) {
+    log(`node ${args.backend} ${which}`);
+    const tensorsBefore = tf.memory().numTensors - (which === 'zfnet512' ? zf!.model.weights.size : 0);
+    const loaded = which === 'default' ? await loadDefault() : { model: zf!.model, onnx: zfBytes! };
+    const slow = args.backend === 'webgpu' || which === 'zfnet512';
+    const row: Row = { env: 'node', backend: args.backend, device, model: which };
+    Object.assign(
+      row,
+      await benchEngine(loaded.model, {
+        ...plan(args.quick, slow),
+        compareTranspose: !args.quick,
+        pngs,
+        decode: decodePng,
+        log: (m) => log(`  ${which}: ${m}`),
+      }),
+    );
+    row.import_s = importS;
+    if (args.peer && args.backend === 'wasm') {
+      log(`  ${which}: peer (onnxruntime-node CPU)`);
+      const cores = (await import('node:os')).availableParallelism();
+      const all = await ortNodePeer(loaded.model, loaded.onnx, pngs, args.quick ? 5 : 15, cores);
+      const one = await ortNodePeer(loaded.model, loaded.onnx, pngs, args.quick ? 5 : 15, 1);
+      row.peer = `onnxruntime-node ${(await import('onnxruntime-node')).env.versions.node ?? ''} CPU EP (native, not wasm)`;
+      row.peer_forward_ms = all.ms;
+      row.peer_threads = cores;
+      row.peer_forward_ms_1thread = one.ms;
+      row.peer_max_abs_diff = Math.max(all.diff, one.diff);
+    }
+    loaded.model.dispose();
+    row.tensors_left = tf.memory().numTensors - tensorsBefore;
+    rows.push(addRatios(row));
+  }
+  return rows;
+}

@@ -1,0 +1,136 @@
+/**
+ * The benchmark suite (`npm run bench`, never part of `npm test`):
+ *
+ *   npm run bench -- [--quick] [--json FILE] [--only node|chromium] [--backends wasm,webgpu]
+ *
+ * 1. Node, tfjs wasm backend (bench/node.ts), with onnxruntime-node (native CPU) as a labelled peer; the
+ *    ZFNet-512-sized ONNX import (import_s); writes the benchmark files to bench/out/.
+ * 2. Headless Chromium (Playwright, the launch options of playwright.config.ts), a page served by Vite from
+ *    bench/browser/ (bench/vite.config.ts): tfjs on wasm and on webgpu, onnxruntime-web on the same EP.
+ *
+ * Models: `default` (public/models/default) everywhere; `zfnet512` (ZFNet-512's full geometry, random weights,
+ * imported from the ONNX file) everywhere without --quick. --quick keeps to the default model and few
+ * repetitions (under 3 minutes on two cores; WebGPU there is SwiftShader). Prints a markdown table (one
+ * column per environment / backend / model, `~` = extrapolated from a prefix) and writes all figures as JSON.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { chromium } from '@playwright/test';
+import { createServer } from 'vite';
+import { formatTable, type Row } from './core';
+import { benchNode, ensurePngs, ensureZfnet512Onnx, IMAGE_COUNT, loadDefault, ROOT } from './node';
+import type { PageConfig } from './browser/main';
+
+interface Args {
+  quick: boolean;
+  json: string | null;
+  only: 'node' | 'chromium' | null;
+  backends: PageConfig['backend'][];
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { quick: false, json: null, only: null, backends: ['wasm', 'webgpu'] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') args.quick = true;
+    else if (a === '--json') args.json = argv[++i] ?? null;
+    else if (a === '--only') args.only = argv[++i] as Args['only'];
+    else if (a === '--backends') args.backends = (argv[++i] ?? '').split(',') as Args['backends'];
+    else
+      throw new Error(`unknown argument ${a} (use --quick, --json FILE, --only node|chromium, --backends)`);
+  }
+  return args;
+}
+
+const started = Date.now();
+function log(message: string): void {
+  console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+}
+
+async function benchChromium(args: Args): Promise<Row[]> {
+  // The page fetches these from bench/out/.
+  ensurePngs();
+  ensureZfnet512Onnx(log);
+  if (!existsSync(join(ROOT, 'bench', 'out', 'default.onnx'))) (await loadDefault()).model.dispose();
+
+  const port = Number(process.env.BENCH_PORT ?? 4179);
+  const server = await createServer({ configFile: join(ROOT, 'bench', 'vite.config.ts'), server: { port } });
+  await server.listen();
+  const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const browser = await chromium.launch({
+    ...(existsSync(chromiumPath) ? { executablePath: chromiumPath } : {}),
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--enable-unsafe-webgpu',
+    ],
+  });
+  const rows: Row[] = [];
+  try {
+    for (const backend of args.backends) {
+      const page = await browser.newPage();
+      page.on('console', (m) => {
+        if (m.text().startsWith('[bench] ')) log(`chromium ${m.text().slice(8)}`);
+        else if (m.type() === 'error') log(`chromium console error: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => log(`chromium page error: ${e.message}`));
+      page.setDefaultTimeout(0);
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(() => window.zfBenchReady === true, undefined, { timeout: 120_000 });
+      const config: PageConfig = {
+        backend,
+        // Full ZFNet-512 figures in the browser only without --quick.
+        models: args.quick ? ['default'] : ['default', 'zfnet512'],
+        quick: args.quick,
+        importFigure: !args.quick,
+        imageCount: IMAGE_COUNT,
+      };
+      rows.push(...(await page.evaluate((c) => window.zfBench(c), config)));
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  return rows;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const rows: Row[] = [];
+if (args.only !== 'chromium') {
+  log('node: tfjs wasm');
+  rows.push(
+    ...(await benchNode({
+      backend: 'wasm',
+      models: args.quick ? ['default'] : ['default', 'zfnet512'],
+      quick: args.quick,
+      importFigure: true,
+      peer: true,
+      log,
+    })),
+  );
+}
+if (args.only !== 'node') rows.push(...(await benchChromium(args)));
+
+const table = formatTable(rows);
+const devices = [...new Set(rows.map((r) => `- ${r.env} ${r.backend}: ${r.device}`))].join('\n');
+const peers = [...new Set(rows.map((r) => `- ${r.env} ${r.backend} ${r.model}: ${r.peer ?? 'none'}`))].join(
+  '\n',
+);
+console.log(`\n${table}\n\nDevices:\n${devices}\n\nPeers:\n${peers}\n`);
+log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+if (args.json) {
+  mkdirSync(dirname(args.json), { recursive: true });
+  writeFileSync(
+    args.json,
+    JSON.stringify(
+      { date: new Date().toISOString(), quick: args.quick, seconds: (Date.now() - started) / 1000, rows },
+      null,
+      2,
+    ),
+  );
+}
+process.exit(0);

@@ -1,0 +1,169 @@
+/**
+ * Importing, storing, switching and deleting models in the browser (wasm backend: WebGPU here is a CPU
+ * emulation and slow). The ONNX files are built in this Node process with the tests' ONNX builder.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { OnnxChain } from '../test/fixtures/onnxBuilder';
+import { dropFile, makePng, servedSpec, waitIdle, workerTensors } from './helpers';
+
+declare global {
+  interface Window {
+    __zfLensModels?: {
+      writePendingModel(id: string, name: string): Promise<void>;
+      storedIds(): Promise<string[]>;
+    };
+  }
+}
+
+const defaultName = servedSpec().name;
+const TINY = 'tiny-e2e-net';
+
+/** A small ONNX chain: conv1 (6 maps, 32x32) -> pool1 -> conv2 (8 maps) -> fc3 (5 classes) -> softmax. */
+function tinyOnnx(): Buffer {
+  const c = new OnnxChain({ name: TINY, inputSize: [32, 32], seed: 7 });
+  c.conv(6, 3, { pads: [1, 1, 1, 1] });
+  c.relu();
+  c.maxPool(2, { strides: [2, 2] });
+  c.conv(8, 3);
+  c.relu();
+  c.flatten();
+  c.gemm(5);
+  c.softmax();
+  return Buffer.from(c.encode());
+}
+
+function tempFile(name: string, bytes: Buffer): string {
+  const dir = mkdtempSync(join(tmpdir(), 'zf-lens-e2e-'));
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+async function openApp(page: Page, expectedModel: string): Promise<void> {
+  await page.goto('/?backend=wasm');
+  await expect(page.getByTestId('model-name')).toHaveText(expectedModel);
+  await expect(page.getByTestId('status')).toHaveText('Ready');
+}
+
+/** Records every stage the model progress bar shows (an import of a tiny file is over in moments). */
+async function recordProgress(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __stages: string[] }).__stages = seen;
+    new MutationObserver(() => {
+      const bar = document.querySelector('[data-testid="model-progress"]');
+      const stage = bar?.getAttribute('data-stage');
+      if (stage && seen[seen.length - 1] !== stage) seen.push(stage);
+    }).observe(document.body, { subtree: true, childList: true, attributes: true });
+  });
+}
+
+function stages(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __stages: string[] }).__stages);
+}
+
+async function layerOptions(page: Page): Promise<string[]> {
+  return page
+    .getByTestId('layer-select')
+    .locator('option')
+    .evaluateAll((els) => els.map((el) => (el as HTMLOptionElement).value));
+}
+
+test('import an ONNX file, keep it across reloads, delete it', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await openApp(page, defaultName);
+  const menu = page.getByTestId('model-menu');
+  await expect(menu).toHaveValue('default');
+
+  await recordProgress(page);
+  await page.getByTestId('model-input').setInputFiles(tempFile('tiny-net.onnx', tinyOnnx()));
+  await expect(page.getByTestId('model-name')).toHaveText(TINY);
+  expect((await stages(page)).length).toBeGreaterThan(0);
+  await expect(page.getByTestId('model-progress')).toHaveCount(0);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  expect(await layerOptions(page)).toEqual(['conv1', 'pool1', 'conv2']);
+  const storedId = await menu.inputValue();
+  expect(storedId).toMatch(/^m-/);
+  await expect(menu.locator('option:checked')).toContainText(TINY);
+
+  // The imported model runs: an image dropped now goes to the image path and gives 6 conv1 maps.
+  await dropFile(page, 'pattern.png', 'image/png', makePng());
+  await expect(page.getByTestId('fmap-grid')).toHaveAttribute('data-layer', 'conv1');
+  await expect(page.locator('[data-testid^="fmap-conv1-"]')).toHaveCount(6);
+  await waitIdle(page);
+
+  // Back to the default: the old model's tensors are gone, the image is analysed again.
+  await menu.selectOption('default');
+  await expect(page.getByTestId('model-name')).toHaveText(defaultName);
+  await expect(page.getByTestId('image-caption')).toContainText('pattern.png');
+  await waitIdle(page);
+  const tensorsWithDefault = await workerTensors(page);
+  await menu.selectOption(storedId);
+  await expect(page.getByTestId('model-name')).toHaveText(TINY);
+  await menu.selectOption('default');
+  await expect(page.getByTestId('model-name')).toHaveText(defaultName);
+  await waitIdle(page);
+  expect(await workerTensors(page)).toBe(tensorsWithDefault);
+  await menu.selectOption(storedId);
+  await expect(page.getByTestId('model-name')).toHaveText(TINY);
+
+  // The choice and the model survive a reload.
+  await openApp(page, TINY);
+  await expect(menu).toHaveValue(storedId);
+  expect(await layerOptions(page)).toEqual(['conv1', 'pool1', 'conv2']);
+
+  // Deleting asks first; then the default comes back and stays after a reload.
+  await page.getByTestId('model-delete').click();
+  await page.getByTestId('model-delete-cancel').click();
+  await expect(page.getByTestId('model-name')).toHaveText(TINY);
+  await page.getByTestId('model-delete').click();
+  await page.getByTestId('model-delete-confirm').click();
+  await expect(page.getByTestId('model-name')).toHaveText(defaultName);
+  await expect(menu).toHaveValue('default');
+  await expect(menu.locator(`option[value="${storedId}"]`)).toHaveCount(0);
+  await openApp(page, defaultName);
+  await expect(menu.locator(`option[value="${storedId}"]`)).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+test('a truncated ONNX gives an error naming it; a half-written entry is removed on start', async ({
+  page,
+}) => {
+  await openApp(page, defaultName);
+  const bytes = tinyOnnx();
+  await dropFile(page, 'broken-net.onnx', 'application/octet-stream', bytes.subarray(0, bytes.length >> 1));
+  const error = page.getByTestId('error');
+  await expect(error).toContainText('broken-net.onnx');
+  await expect(page.getByTestId('model-name')).toHaveText(defaultName);
+  await expect(page.getByTestId('model-menu')).toHaveValue('default');
+  // The default model keeps working.
+  await dropFile(page, 'pattern.png', 'image/png', makePng());
+  await expect(page.getByTestId('image-caption')).toContainText('pattern.png');
+  await expect(error).toHaveCount(0);
+
+  // A ZF Lens model folder (model.json + its shards, several files in one pick), stored as float16.
+  const folder = 'public/models/default';
+  const json = JSON.parse(readFileSync(`${folder}/model.json`, 'utf8')) as {
+    weightsManifest: { paths: string[] }[];
+  };
+  const paths = json.weightsManifest.flatMap((g) => g.paths);
+  await page.getByTestId('model-float16').check();
+  await page.getByTestId('model-input').setInputFiles(['model.json', ...paths].map((p) => `${folder}/${p}`));
+  const menu = page.getByTestId('model-menu');
+  await expect(menu).toHaveValue(/^m-/);
+  await expect(menu.locator('option:checked')).toContainText('zf-lens, float16');
+  await expect(page.getByTestId('model-name')).toHaveText(defaultName);
+  await expect(page.getByTestId('image-caption')).toContainText('pattern.png');
+
+  // An import interrupted by closing the tab leaves a pending entry: the next start deletes it.
+  await page.evaluate(() => window.__zfLensModels?.writePendingModel('m-interrupted', 'half-written'));
+  expect(await page.evaluate(() => window.__zfLensModels?.storedIds())).toContain('m-interrupted');
+  await expect(page.getByTestId('model-menu').locator('option[value="m-interrupted"]')).toHaveCount(0);
+  await openApp(page, defaultName);
+  await expect(page.getByTestId('notice')).toContainText('half-written');
+  expect(await page.evaluate(() => window.__zfLensModels?.storedIds())).not.toContain('m-interrupted');
+});

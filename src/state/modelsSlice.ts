@@ -1,0 +1,331 @@
+/**
+ * The model menu's state: which models there are (the embedded default, ZFNet-512 when `npm run weights`
+ * installed it, and every model stored in IndexedDB), importing dropped model files with progress, switching
+ * and deleting. The choice is remembered in localStorage and loaded again on the next start.
+ */
+import type { WeightDtype } from '../engine/model/format';
+import {
+  beginModel,
+  deleteStoredModel,
+  listStoredModels,
+  openModelDb,
+  putShard,
+  removePendingModels,
+  storageError,
+  type StoredModelMeta,
+} from '../storage/modelDb';
+import type { ImageResult, ModelInfo } from '../worker/api';
+import { errorMessage, isSuperseded } from '../worker/client';
+import type { ModelSource, ModelStage, ModelSwitchResult, TransferredFile } from '../worker/modelApi';
+import { modelProgressCallback, readFileBytes, transferFiles } from '../worker/modelClient';
+import type { LensState, SliceCreator } from './types';
+
+export const MODEL_CHOICE_KEY = 'zf-lens:model';
+export const DEFAULT_MODEL_ID = 'default';
+export const ZFNET512_MODEL_ID = 'zfnet512';
+export const SESSION_MODEL_ID = 'session';
+
+export interface ModelMenuEntry {
+  id: string;
+  name: string;
+  kind: 'builtin' | 'stored' | 'session';
+  /** For stored models. */
+  meta?: StoredModelMeta;
+}
+
+export interface ModelJob {
+  kind: 'import' | 'switch';
+  /** The file names (import) or the model name (switch). */
+  label: string;
+  stage: ModelStage;
+  fraction: number;
+}
+
+export interface ModelsSlice {
+  models: ModelMenuEntry[];
+  /** The import or switch in progress, or null. */
+  modelJob: ModelJob | null;
+  /** Weight precision for imported models. */
+  importDtype: WeightDtype;
+  setImportDtype(dtype: WeightDtype): void;
+  /** Removes half-written imports, then lists the stored models and probes for ZFNet-512. */
+  refreshModels(): Promise<void>;
+  /** Imports dropped or picked model files, stores them and switches to the result. */
+  importModelFiles(files: File[]): Promise<void>;
+  /** Loads a model from the menu. */
+  selectModel(id: string): Promise<void>;
+  /** Deletes a stored model; the default is loaded if it was the current one. */
+  deleteModel(id: string): Promise<void>;
+}
+
+/** The URL of a built-in model folder, next to the default one. */
+export function builtinModelUrl(defaultUrl: string, id: string): string {
+  return id === DEFAULT_MODEL_ID ? defaultUrl : new URL(`../${id}/`, defaultUrl).href;
+}
+
+export function sourceFor(id: string, defaultUrl: string): ModelSource {
+  if (id === DEFAULT_MODEL_ID || id === ZFNET512_MODEL_ID) {
+    return { kind: 'url', id, url: builtinModelUrl(defaultUrl, id) };
+  }
+  return { kind: 'stored', id };
+}
+
+function readChoice(): string | null {
+  try {
+    return localStorage.getItem(MODEL_CHOICE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function writeChoice(id: string): void {
+  try {
+    localStorage.setItem(MODEL_CHOICE_KEY, id);
+  } catch {
+    // Storage is off (private mode): the choice is not remembered.
+  }
+}
+
+/** Forgets the remembered model (it could not be loaded): the next start loads the default. */
+export function forgetModelChoice(): void {
+  writeChoice(DEFAULT_MODEL_ID);
+}
+
+/** The model to load at start: the last one used, or undefined for the default. */
+export function initialModelSource(defaultUrl: string): ModelSource | undefined {
+  const id = readChoice();
+  return id && id !== DEFAULT_MODEL_ID ? sourceFor(id, defaultUrl) : undefined;
+}
+
+/** Whether a served model folder exists (a 404, or an SPA fallback answering with HTML, means no). */
+async function probeFolder(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(new URL('model.json', url), { method: 'HEAD', cache: 'no-cache' });
+    const type = response.headers.get('content-type') ?? '';
+    return response.ok && !type.includes('text/html');
+  } catch {
+    return false;
+  }
+}
+
+function loadedImage(result: ImageResult, name: string): NonNullable<LensState['image']> {
+  return {
+    id: result.imageId,
+    name,
+    input: result.input,
+    sourceWidth: result.sourceWidth,
+    sourceHeight: result.sourceHeight,
+    predictions: result.predictions,
+    ms: result.ms,
+  };
+}
+
+function formatBytes(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1e3))} kB`;
+}
+
+export function describeEntry(entry: ModelMenuEntry): string {
+  if (!entry.meta) return entry.name;
+  const { format, dtype, bytes } = entry.meta;
+  return `${entry.name} (${format}, ${dtype}, ${formatBytes(bytes)})`;
+}
+
+export const createModelsSlice: SliceCreator<ModelsSlice> = (set, get, deps) => {
+  const defaultEntry: ModelMenuEntry = { id: DEFAULT_MODEL_ID, name: 'Default model', kind: 'builtin' };
+  const zfnetEntry: ModelMenuEntry = { id: ZFNET512_MODEL_ID, name: 'ImageNet ZFNet-512', kind: 'builtin' };
+  let zfnet512 = false;
+  let stored: StoredModelMeta[] = [];
+
+  const currentId = (): string | null => get().model?.source?.id ?? null;
+
+  /** The menu: the default, ZFNet-512 if installed, the stored models (the UI adds an unstored import). */
+  function rebuild(): void {
+    const entries: ModelMenuEntry[] = [defaultEntry];
+    if (zfnet512) entries.push(zfnetEntry);
+    for (const meta of stored) entries.push({ id: meta.id, name: meta.name, kind: 'stored', meta });
+    set({ models: entries });
+  }
+
+  /** Puts the worker's switch result into the store: the model, a valid layer, the image analysed again. */
+  function apply(result: ModelSwitchResult): void {
+    const s = get();
+    const model: ModelInfo = result.model;
+    const layer =
+      s.layer && model.mapLayers.some((l) => l.name === s.layer)
+        ? s.layer
+        : (model.mapLayers[0]?.name ?? null);
+    set({
+      model,
+      layer,
+      channel: null,
+      maps: null,
+      projection: null,
+      image: result.image ? loadedImage(result.image, s.image?.name ?? 'image') : null,
+    });
+    if (model.source && model.source.kind !== 'session') writeChoice(model.source.id);
+    rebuild();
+    if (result.image) void get().refreshMaps();
+  }
+
+  function progress(kind: ModelJob['kind'], label: string) {
+    return (p: { stage: ModelStage; fraction: number }) => {
+      const job = get().modelJob;
+      if (job && job.kind === kind && job.label === label) set({ modelJob: { ...job, ...p } });
+    };
+  }
+
+  return {
+    models: [defaultEntry],
+    modelJob: null,
+    importDtype: 'float32',
+
+    setImportDtype: (importDtype) => set({ importDtype }),
+
+    async refreshModels() {
+      try {
+        const removed = await removePendingModels();
+        if (removed.length > 0) {
+          set({
+            notice: `Removed ${removed.map((m) => `"${m.name}"`).join(', ')}: its import did not finish.`,
+          });
+        }
+        stored = await listStoredModels();
+      } catch (e) {
+        set({ notice: storageError(e, 'list the stored models').message });
+      }
+      zfnet512 = await probeFolder(builtinModelUrl(deps.modelUrl, ZFNET512_MODEL_ID));
+      rebuild();
+    },
+
+    async importModelFiles(files) {
+      if (files.length === 0) return;
+      const label = files.map((f) => f.name).join(' + ');
+      if (get().phase !== 'ready') {
+        set({ error: `${label} was not imported: the app is not ready yet.` });
+        return;
+      }
+      if (get().modelJob) {
+        set({ error: `${label} was not imported: another model is loading.` });
+        return;
+      }
+      set({ modelJob: { kind: 'import', label, stage: 'reading', fraction: 0 } });
+      const report = progress('import', label);
+      try {
+        const total = files.reduce((n, f) => n + f.size, 0);
+        let before = 0;
+        const transferred: TransferredFile[] = [];
+        for (const file of files) {
+          const done = before;
+          const bytes = await readFileBytes(file, (f) =>
+            report({ stage: 'reading', fraction: (done + f * file.size) / Math.max(1, total) }),
+          );
+          transferred.push({ name: file.name, bytes });
+          before += file.size;
+        }
+        const result = await deps.api.importModel(
+          transferFiles(transferred),
+          { dtype: get().importDtype, store: true },
+          modelProgressCallback(report),
+        );
+        if (result.stored) stored = [...stored, result.stored];
+        set({ error: result.storageError });
+        apply(result);
+        if (result.warnings.length > 0)
+          set({ notice: `${result.model.name}: ${result.warnings.join('; ')}` });
+      } catch (e) {
+        if (isSuperseded(e)) return;
+        const message = errorMessage(e);
+        set({
+          error: message.includes(files[0]?.name ?? '\u0000')
+            ? message
+            : `Could not import ${label}: ${message}`,
+        });
+      } finally {
+        set({ modelJob: null });
+      }
+    },
+
+    async selectModel(id) {
+      if (id === currentId() || get().modelJob) return;
+      const entry = get().models.find((m) => m.id === id);
+      if (!entry || entry.kind === 'session') return;
+      set({ modelJob: { kind: 'switch', label: entry.name, stage: 'loading', fraction: 0 } });
+      try {
+        const result = await deps.api.switchModel(
+          sourceFor(id, deps.modelUrl),
+          modelProgressCallback(progress('switch', entry.name)),
+        );
+        set({ error: null });
+        apply(result);
+      } catch (e) {
+        if (!isSuperseded(e)) set({ error: `Could not load "${entry.name}": ${errorMessage(e)}` });
+      } finally {
+        set({ modelJob: null });
+      }
+    },
+
+    async deleteModel(id) {
+      const entry = get().models.find((m) => m.id === id);
+      if (!entry || entry.kind !== 'stored') return;
+      try {
+        await deleteStoredModel(id);
+      } catch (e) {
+        set({ error: storageError(e, `delete "${entry.name}"`).message });
+        return;
+      }
+      stored = stored.filter((m) => m.id !== id);
+      rebuild();
+      if (currentId() === id) {
+        writeChoice(DEFAULT_MODEL_ID);
+        await get().selectModel(DEFAULT_MODEL_ID);
+      }
+    },
+  };
+};
+
+/** Storage hooks for end-to-end tests on `window.__zfLensModels`. */
+export interface ZfLensModelsTestHook {
+  /** Writes an entry that looks like an import interrupted mid-way (pending, one shard). */
+  writePendingModel(id: string, name: string): Promise<void>;
+  /** Ids of every entry in the models store, pending or not. */
+  storedIds(): Promise<string[]>;
+}
+
+declare global {
+  interface Window {
+    __zfLensModels?: ZfLensModelsTestHook;
+  }
+}
+
+export function installModelsTestHook(): void {
+  window.__zfLensModels = {
+    async writePendingModel(id, name) {
+      await beginModel({
+        id,
+        name,
+        description: 'an interrupted import',
+        createdAt: Date.now(),
+        bytes: 8,
+        format: 'onnx',
+        dtype: 'float32',
+        modelJson: {
+          format: 'zf-lens-model',
+          formatVersion: 1,
+          spec: {
+            name,
+            description: '',
+            layers: [],
+            preprocessing: { inputSize: [8, 8], mean: [0, 0, 0], scale: 1, channelOrder: 'rgb' },
+            labels: [],
+          } as never,
+          weightsManifest: [{ paths: ['group1-shard1of2.bin'], weights: [] }],
+        },
+      });
+      await putShard(id, 'group1-shard1of2.bin', new ArrayBuffer(8), name);
+    },
+    async storedIds() {
+      const db = await openModelDb();
+      return (await db.getAllKeys('models')).map(String);
+    },
+  };
+}

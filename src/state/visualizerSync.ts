@@ -1,0 +1,115 @@
+/**
+ * Glue between the store and the page for the full visualizer: the view is read from the address once the
+ * model is loaded and written back (history.replaceState) on every change; a new image resets the occlusion
+ * view. Also the test hook's numeric view of the occlusion map.
+ */
+import { parseView, serialiseView, type UrlView } from '../ui/urlState';
+import type { LensState, LensStore } from './types';
+
+/** The loaded model's id, where the model menu records where it came from; read-only here. */
+function modelId(s: LensState): string | null {
+  const source = (s.model as { source?: { id?: unknown } } | null)?.source;
+  return typeof source?.id === 'string' && source.id !== '' ? source.id : null;
+}
+
+export function viewOf(s: LensState): UrlView {
+  return {
+    layer: s.layer,
+    channel: s.channel,
+    mode: s.mode,
+    method: s.method,
+    tab: s.tab,
+    model: modelId(s),
+  };
+}
+
+/** Applies the address's view to the store and keeps the address in step. Returns an unsubscribe function. */
+export function installVisualizerSync(store: LensStore, location: Location = window.location): () => void {
+  const wanted = parseView(location.search);
+  const state = store.getState();
+  if (wanted.mode !== state.mode) state.setMode(wanted.mode);
+  if (wanted.method !== state.method) state.setMethod(wanted.method);
+  if (wanted.tab !== state.tab) store.setState({ tab: wanted.tab });
+
+  let applied = false;
+  const applyLayer = (s: LensState) => {
+    applied = true;
+    const layer = wanted.layer ? s.model?.mapLayers.find((l) => l.name === wanted.layer) : undefined;
+    if (wanted.layer && !layer) {
+      s.setNotice(
+        `The model has no layer "${wanted.layer}" (from the address); showing ${s.layer ?? 'none'}.`,
+      );
+      return;
+    }
+    if (layer) s.setLayer(layer.name);
+    if (layer && wanted.channel !== null && wanted.channel < layer.channels) {
+      store.getState().selectChannel(wanted.channel);
+    }
+    const now = store.getState();
+    if (now.tab === 'filters' && !now.filters) void now.loadFilters();
+  };
+
+  const write = (s: LensState) => {
+    const search = serialiseView(viewOf(s), location.search);
+    if (search !== location.search) {
+      window.history.replaceState(window.history.state, '', `${location.pathname}${search}${location.hash}`);
+    }
+  };
+
+  if (state.phase === 'ready') applyLayer(state);
+  return store.subscribe((s, prev) => {
+    if (!applied && s.phase === 'ready') applyLayer(s);
+    if (s.model !== prev.model && prev.model !== null) {
+      // Another model: its filters, layers and classes differ.
+      store.setState({ filters: null, occLayer: null });
+      s.resetOcclusion();
+      if (s.tab === 'filters') void store.getState().loadFilters();
+    } else if (s.image?.id !== prev.image?.id) s.resetOcclusion();
+    if (applied) write(store.getState());
+  });
+}
+
+export interface OcclusionSnapshot {
+  running: boolean;
+  layer: string;
+  channel: number;
+  classIndex: number;
+  size: number;
+  stride: number;
+  rows: number;
+  cols: number;
+  done: number;
+  total: number;
+  final: boolean;
+  cancelled: boolean;
+  activation: number[];
+  probability: number[];
+  label: number[];
+  computed: number[];
+  selected: number | null;
+}
+
+/** The occlusion map as plain numbers (for tests), or null when there is none. */
+export function occlusionSnapshot(s: LensState): OcclusionSnapshot | null {
+  const r = s.occResult;
+  if (!r) return null;
+  return {
+    running: s.occRunning !== null,
+    layer: r.request.layer,
+    channel: r.request.channel,
+    classIndex: r.request.classIndex,
+    size: r.request.size,
+    stride: r.request.stride,
+    rows: r.rows,
+    cols: r.cols,
+    done: r.done,
+    total: r.total,
+    final: r.final,
+    cancelled: r.cancelled,
+    activation: Array.from(r.activation),
+    probability: Array.from(r.probability),
+    label: Array.from(r.label),
+    computed: Array.from(r.computed),
+    selected: s.occSelected,
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * Worker side of the top-9 view (Zeiler & Fergus 2013, Fig. 2) and camera frames: scans image sets with the
+ * engine's batched, resumable topKScan; projects a channel's entries with projectTop and crops image and
+ * projection to each activation's receptive field. Every tensor made here is disposed here.
+ */
+import * as Comlink from 'comlink';
+import {
+  cropBox,
+  projectionToRgba,
+  projectTop,
+  rgbToRgba,
+  topKScan,
+  topPatch,
+  type Pixels,
+  type ScanImage,
+  type Tensor3D,
+  type TopKState,
+  type ZfModel,
+} from '../engine';
+import { splitSample } from '../engine/data/synthetic';
+import type { Box, ImageResult } from './api';
+import { decodeImage } from './decode';
+import type { LatestWinsQueue } from './queue';
+import type { Top9ImageRef, Top9ProjectResult, Top9ScanSet, Top9Tile, Top9WorkerApi } from './top9Api';
+
+/** Probe image `index` of the split `seed` (RGB pixels, the generator's 224 x 224). */
+export function probePixels(seed: number, index: number): Pixels {
+  const sample = splitSample(seed, index);
+  return { data: sample.pixels, width: sample.width, height: sample.height, channels: 3 };
+}
+
+function loadImage(ref: Top9ImageRef): Promise<Pixels> {
+  return ref.kind === 'probe'
+    ? Promise.resolve(probePixels(ref.seed, ref.index))
+    : decodeImage(ref.file, ref.name);
+}
+
+function setSize(set: Top9ScanSet): number {
+  return set.kind === 'probe' ? set.count : set.files.length;
+}
+
+function refAt(set: Top9ScanSet, index: number): Top9ImageRef | null {
+  if (index < 0 || index >= setSize(set)) return null;
+  if (set.kind === 'probe') return { kind: 'probe', seed: set.seed, index };
+  const file = set.files[index] as Blob;
+  return { kind: 'file', file, name: set.names[index] ?? `image ${index}` };
+}
+
+/** Engine box [y0, x0, y1, x1] (end exclusive) -> API box. */
+function toBox([y0, x0, y1, x1]: readonly number[]): Box {
+  return { x: x0 ?? 0, y: y0 ?? 0, width: (x1 ?? 0) - (x0 ?? 0), height: (y1 ?? 0) - (y0 ?? 0) };
+}
+
+/** A camera frame (any size) -> RGBA pixels; closes the bitmap. */
+export function framePixels(frame: ImageBitmap): Pixels {
+  try {
+    const { width, height } = frame;
+    if (width < 1 || height < 1) throw new Error('the camera frame is empty');
+    const canvas = new OffscreenCanvas(width, height);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    if (!ctx) throw new Error('could not read the camera frame (no 2D canvas)');
+    ctx.drawImage(frame, 0, 0);
+    const { data } = ctx.getImageData(0, 0, width, height);
+    return { data, width, height, channels: 4 };
+  } finally {
+    frame.close();
+  }
+}
+
+export interface Top9Context {
+  model(): ZfModel;
+  queue: LatestWinsQueue;
+  /** Analyses pixels and makes them the current image (what setImage does after decoding). */
+  adopt(pixels: Pixels, t0: number): Promise<ImageResult>;
+}
+
+export function createTop9Handlers(ctx: Top9Context): Top9WorkerApi {
+  let running: AbortController | null = null;
+
+  return {
+    async top9Scan(request, onProgress) {
+      const model = ctx.model();
+      running?.abort();
+      const controller = new AbortController();
+      running = controller;
+      const t0 = performance.now();
+      const { set } = request;
+      const total = setSize(set);
+      let last: TopKState | null = request.state;
+      const source = async (index: number): Promise<ScanImage | null> => {
+        const ref = refAt(set, index);
+        return ref ? loadImage(ref) : null;
+      };
+      try {
+        const state = await topKScan(model, source, {
+          layer: request.layer,
+          batchSize: request.batchSize,
+          total,
+          signal: controller.signal,
+          ...(request.state ? { state: request.state } : {}),
+          onProgress: (done, _total, copy) => {
+            last = copy;
+            void onProgress?.(done, copy);
+          },
+        });
+        return { state, cancelled: false, ms: performance.now() - t0 };
+      } catch (e) {
+        if (e instanceof DOMException && e.name === 'AbortError') {
+          return { state: last, cancelled: true, ms: performance.now() - t0 };
+        }
+        throw e;
+      } finally {
+        if (running === controller) running = null;
+      }
+    },
+
+    async top9Cancel() {
+      running?.abort();
+    },
+
+    top9Project(request) {
+      return ctx.queue.run('top9-project', async (): Promise<Top9ProjectResult> => {
+        const model = ctx.model();
+        const t0 = performance.now();
+        const images = await Promise.all(request.images.map(loadImage));
+        const projections = projectTop(model, request.entries, images, {
+          layer: request.layer,
+          channel: request.channel,
+          method: request.method,
+        });
+        try {
+          const tiles = await Promise.all(
+            projections.map(async ({ entry, projection, box }, rank): Promise<Top9Tile> => {
+              let patch: Tensor3D | null = null;
+              let cropped: Tensor3D | null = null;
+              try {
+                patch = topPatch(model, images[rank] as Pixels, box);
+                cropped = cropBox(projection, box);
+                const [patchRgba, projectionRgba] = await Promise.all([
+                  rgbToRgba(patch),
+                  projectionToRgba(cropped),
+                ]);
+                return { rank, entry, box: toBox(box), patch: patchRgba, projection: projectionRgba };
+              } finally {
+                patch?.dispose();
+                cropped?.dispose();
+              }
+            }),
+          );
+          const result: Top9ProjectResult = {
+            layer: request.layer,
+            channel: request.channel,
+            method: request.method,
+            tiles,
+            ms: performance.now() - t0,
+          };
+          const buffers = tiles.flatMap((t) => [t.patch.data.buffer, t.projection.data.buffer]);
+          return Comlink.transfer(result, buffers);
+        } finally {
+          projections.forEach((p) => p.projection.dispose());
+        }
+      });
+    },
+
+    openProbeImage(seed, index) {
+      return ctx.queue.run('image', () => ctx.adopt(probePixels(seed, index), performance.now()));
+    },
+
+    setFrame(frame) {
+      const job = ctx.queue.run('image', () => {
+        const t0 = performance.now();
+        return ctx.adopt(framePixels(frame), t0);
+      });
+      // A frame superseded before it started is closed here (close is idempotent).
+      job.catch(() => frame.close());
+      return job;
+    },
+  };
+}
