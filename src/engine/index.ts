@@ -20,3 +20,4 @@ export * from './ops/pool';
 export * from './ops/occlusion';
 export * from './ops/receptiveField';
 export * from './ops/topk';
+export * from './ops/filters';

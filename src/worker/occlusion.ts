@@ -6,6 +6,7 @@
 import * as Comlink from 'comlink';
 import {
   findLayer,
+  firstLayerFilters,
   isMapLayer,
   occlusionGrid,
   occlusionMap,
@@ -17,7 +18,6 @@ import {
   type OcclusionResult,
   type ZfModel,
 } from '../engine';
-import type { Tensor, Tensor4D } from '../engine/tf';
 import type { ProjectionRequest, ProjectionResult } from './api';
 import { activeBounds } from './bounds';
 import type { LatestWinsQueue } from './queue';
@@ -77,51 +77,11 @@ function snapshot(
   };
 }
 
-/** Filters [kh, kw, cin, cout] -> per-filter RGBA tiles (each scaled to its own range) and RMS, one tensor. */
-function filterTiles(kernel: Tensor4D, bgr: boolean): Tensor {
-  return tf.tidy(() => {
-    const [kh, kw, cin, cout] = kernel.shape;
-    let k = tf.transpose(kernel, [3, 0, 1, 2]) as Tensor4D; // [cout, kh, kw, cin]
-    if (bgr && cin === 3) k = tf.reverse(k, -1);
-    const flat = tf.reshape(k, [cout, kh * kw * cin]);
-    const rms = tf.sqrt(tf.mean(tf.square(flat), 1));
-    const lo = tf.min(flat, 1, true);
-    const hi = tf.max(flat, 1, true);
-    const scaled = tf.round(tf.mul(tf.div(tf.sub(flat, lo), tf.maximum(tf.sub(hi, lo), 1e-12)), 255));
-    const pix = tf.reshape(scaled, [cout, kh * kw, cin]);
-    const rgb = cin === 3 ? pix : tf.tile(tf.mean(pix, 2, true), [1, 1, 3]);
-    const rgba = tf.concat([rgb, tf.fill([cout, kh * kw, 1], 255)], 2);
-    return tf.concat([tf.reshape(rgba, [-1]), rms]);
-  });
-}
-
 export function createVisualizerApi(ctx: VisualizerContext): VisualizerApi {
   const runs = new Map<number, AbortController>();
   let filterCache: { model: ZfModel; bank: Promise<FilterBank> } | null = null;
 
-  async function readFilters(m: ZfModel): Promise<FilterBank> {
-    const first = m.layers.find((l) => l.spec.type === 'conv');
-    if (!first) throw new SpecError('the model has no conv layer');
-    const kernel = m.weights.get(`${first.spec.name}/kernel`);
-    if (!kernel || kernel.rank !== 4) throw new Error(`weight "${first.spec.name}/kernel" is missing`);
-    const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
-    const packed = filterTiles(kernel as Tensor4D, m.spec.preprocessing.channelOrder === 'bgr');
-    try {
-      const values = await packed.data();
-      const bytes = cout * kh * kw * 4;
-      return {
-        layer: first.spec.name,
-        count: cout,
-        width: kw,
-        height: kh,
-        inChannels: cin,
-        data: Uint8ClampedArray.from(values.subarray(0, bytes)),
-        rms: Float32Array.from(values.subarray(bytes, bytes + cout)),
-      };
-    } finally {
-      packed.dispose();
-    }
-  }
+  const readFilters = (m: ZfModel): Promise<FilterBank> => firstLayerFilters(m);
 
   return {
     async occlusionSetup(imageId, layerName): Promise<OcclusionSetup> {

@@ -58,19 +58,8 @@ export interface OcclusionSetup {
 }
 
 /** The first conv layer's filters as colour tiles. */
-export interface FilterBank {
-  layer: string;
-  count: number;
-  /** Tile size (the kernel's width and height). */
-  width: number;
-  height: number;
-  /** Input channels of the kernel (3 for RGB; 1 is shown grey). */
-  inChannels: number;
-  /** count RGBA tiles, filter-major: count * height * width * 4 bytes; each filter scaled to its own range. */
-  data: Uint8ClampedArray;
-  /** Root mean square of each filter's weights. */
-  rms: Float32Array;
-}
+export type { FilterBank } from '../engine/ops/filters';
+import type { FilterBank } from '../engine/ops/filters';
 
 export interface VisualizerApi {
   /** Defaults for the occlusion view: the strongest channel of `layer` (null: the last conv layer), top class. */

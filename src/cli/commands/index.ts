@@ -4,6 +4,7 @@ import { activationsCommand } from './activations';
 import { classifyCommand } from './classify';
 import { evalCommand } from './eval';
 import { importCommand } from './import';
+import { filtersCommand } from './filters';
 import { infoCommand } from './info';
 import { occludeCommand } from './occlude';
 import { projectCommand } from './project';
@@ -18,4 +19,5 @@ export const COMMANDS: readonly Command[] = [
   importCommand,
   evalCommand,
   top9Command,
+  filtersCommand,
 ];
