@@ -272,15 +272,16 @@ export async function decodeWeights(
   const groups = modelJson.weightsManifest;
   const totalShards = groups.reduce((n, g) => n + g.paths.length, 0);
   let doneShards = 0;
+  const shardRead = async (path: string) => {
+    const buffer = await readShard(path);
+    doneShards += 1;
+    onProgress?.(doneShards / Math.max(1, totalShards));
+    return buffer;
+  };
   for (const group of groups) {
-    const buffers: ArrayBuffer[] = [];
-    for (const path of group.paths) {
-      buffers.push(await readShard(path));
-      doneShards += 1;
-      onProgress?.(doneShards / Math.max(1, totalShards));
-    }
-    const bytes = concat(buffers);
-    let offset = 0;
+    // Shards are read as the weights need them and let go once decoded: a model is never held as one
+    // concatenated copy besides its decoded weights.
+    const stream = new ShardStream(group.paths, shardRead);
     for (const entry of group.weights) {
       const size = entry.shape.reduce((a, b) => a * b, 1);
       const half = entry.quantization?.dtype === 'float16';
@@ -294,43 +295,80 @@ export async function decodeWeights(
           `weight "${entry.name}" has dtype ${String(entry.dtype)}; expected float32`,
         );
       const byteLength = size * (half ? 2 : 4);
-      if (offset + byteLength > bytes.byteLength) {
+      const start = stream.position;
+      const bytes = await stream.take(byteLength);
+      if (!bytes) {
         throw new ModelFormatError(
-          `weight shards are truncated: "${entry.name}" needs bytes ${offset}..${offset + byteLength} of ${bytes.byteLength}`,
+          `weight shards are truncated: "${entry.name}" needs bytes ${start}..${start + byteLength} of ${stream.loaded}`,
         );
       }
       const values = new Float32Array(size);
-      const view = new DataView(bytes.buffer, bytes.byteOffset + offset, byteLength);
-      if (half) {
-        for (let i = 0; i < size; i++) values[i] = fromFloat16Bits(view.getUint16(i * 2, true));
-      } else {
-        for (let i = 0; i < size; i++) values[i] = view.getFloat32(i * 4, true);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, byteLength);
+      for (let i = 0; i < size; i++) {
+        const v = half ? fromFloat16Bits(view.getUint16(i * 2, true)) : view.getFloat32(i * 4, true);
+        if (!Number.isFinite(v))
+          throw new ModelFormatError(`weight "${entry.name}" contains a non-finite value at index ${i}`);
+        values[i] = v;
       }
-      offset += byteLength;
       weights.set(entry.name, values);
     }
   }
+  onProgress?.(1);
   for (const layer of resolveSpec(modelJson.spec)) {
-    for (const w of layer.weights) {
-      const values = weights.get(w.name);
-      checkWeight(w.name, w.shape, values);
-      for (let i = 0; i < values.length; i++) {
-        if (!Number.isFinite(values[i]))
-          throw new ModelFormatError(`weight "${w.name}" contains a non-finite value at index ${i}`);
-      }
-    }
+    for (const w of layer.weights) checkWeight(w.name, w.shape, weights.get(w.name));
   }
   return weights;
 }
 
-function concat(buffers: ArrayBuffer[]): Uint8Array {
-  if (buffers.length === 1 && buffers[0]) return new Uint8Array(buffers[0]);
-  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const b of buffers) {
-    out.set(new Uint8Array(b), offset);
-    offset += b.byteLength;
+/** Sequential reads across a group's shards, loading each shard when first needed and dropping it when used. */
+class ShardStream {
+  private chunks: Uint8Array[] = [];
+  /** Bytes of chunks[0] already consumed. */
+  private head = 0;
+  private nextPath = 0;
+  /** Bytes consumed so far, and bytes of all shards loaded so far. */
+  position = 0;
+  loaded = 0;
+
+  constructor(
+    private readonly paths: readonly string[],
+    private readonly read: (path: string) => Promise<ArrayBuffer>,
+  ) {}
+
+  /** The next n bytes (a view when they lie in one shard), or null when the shards end first. */
+  async take(n: number): Promise<Uint8Array | null> {
+    while (this.loaded - this.position < n && this.nextPath < this.paths.length) {
+      const path = this.paths[this.nextPath++]!;
+      const chunk = new Uint8Array(await this.read(path));
+      this.chunks.push(chunk);
+      this.loaded += chunk.byteLength;
+    }
+    if (this.loaded - this.position < n) return null;
+    const first = this.chunks[0];
+    let out: Uint8Array;
+    if (first && first.byteLength - this.head >= n) {
+      out = first.subarray(this.head, this.head + n);
+      this.head += n;
+    } else {
+      out = new Uint8Array(n);
+      let filled = 0;
+      while (filled < n) {
+        const chunk = this.chunks[0]!;
+        const part = Math.min(n - filled, chunk.byteLength - this.head);
+        out.set(chunk.subarray(this.head, this.head + part), filled);
+        filled += part;
+        this.head += part;
+        if (this.head === chunk.byteLength) {
+          this.chunks.shift();
+          this.head = 0;
+        }
+      }
+    }
+    while (this.chunks[0] && this.head === this.chunks[0].byteLength) {
+      this.chunks.shift();
+      this.head = 0;
+    }
+    this.position += n;
+    return out;
   }
-  return out;
 }
