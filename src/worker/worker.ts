@@ -139,8 +139,8 @@ async function predict(m: ZfModel, analysis: Analysis): Promise<Prediction[]> {
 }
 
 /**
- * Analyses decoded pixels and makes them the current image: probe images and camera frames (top-9 and
- * camera view, ./top9.ts). Call inside an 'image' queue job.
+ * Analyses decoded pixels and makes them the current image: files (setImage), probe images and camera
+ * frames (top-9 and camera view, ./top9.ts). Call inside an 'image' queue job.
  */
 async function adoptPixels(pixels: Pixels, t0: number): Promise<ImageResult> {
   const m = requireModel();
@@ -177,30 +177,12 @@ const api: LensWorkerApi = {
 
   setImage(file, name) {
     return queue.run('image', async (): Promise<ImageResult> => {
-      const m = requireModel();
+      requireModel();
       const t0 = performance.now();
       const pixels = await decodeImage(file, name);
-      const analysis = analyse(m, pixels);
-      let input: ImageResult['input'];
-      let predictions: Prediction[];
-      try {
-        [input, predictions] = await Promise.all([rgbToRgba(analysis.rgb), predict(m, analysis)]);
-      } catch (e) {
-        analysis.dispose();
-        throw e;
-      }
-      current?.analysis.dispose();
-      current = { id: ++lastImageId, analysis };
+      const result = await adoptPixels(pixels, t0);
       lastImage = { file, name };
-      const result: ImageResult = {
-        imageId: current.id,
-        input,
-        sourceWidth: pixels.width,
-        sourceHeight: pixels.height,
-        predictions,
-        ms: performance.now() - t0,
-      };
-      return Comlink.transfer(result, [input.data.buffer]);
+      return result;
     });
   },
 
