@@ -3,23 +3,19 @@
  * the projection shown beside them, and the first conv layer's filters. Created by worker.ts with access to
  * its model, current analysis and job queue; every tensor made here is disposed here.
  */
-import * as Comlink from 'comlink';
 import {
   findLayer,
   firstLayerFilters,
   isMapLayer,
   occlusionGrid,
   occlusionMap,
-  project as projectToPixels,
-  projectionToRgba,
   SpecError,
   tf,
   type Analysis,
   type OcclusionResult,
   type ZfModel,
 } from '../engine';
-import type { ProjectionRequest, ProjectionResult } from './api';
-import { activeBounds } from './bounds';
+import { renderProjection } from './projection';
 import type { LatestWinsQueue } from './queue';
 import type {
   FilterBank,
@@ -189,26 +185,14 @@ export function createVisualizerApi(ctx: VisualizerContext): VisualizerApi {
     },
 
     occlusionProjection(imageId, layer, channel) {
-      return ctx.queue.run('occlusion-projection', async (): Promise<ProjectionResult> => {
-        const m = ctx.requireModel();
-        const analysis = ctx.requireImage(imageId);
-        const t0 = performance.now();
-        const req: ProjectionRequest = { layer, channel, mode: 'max', method: 'deconv' };
-        const pixels = projectToPixels(m, analysis.pass, req);
-        try {
-          const image = await projectionToRgba(pixels);
-          const result: ProjectionResult = {
-            imageId,
-            request: req,
-            ...image,
-            bounds: activeBounds(image),
-            ms: performance.now() - t0,
-          };
-          return Comlink.transfer(result, [image.data.buffer]);
-        } finally {
-          pixels.dispose();
-        }
-      });
+      return ctx.queue.run('occlusion-projection', () =>
+        renderProjection(ctx.requireModel(), ctx.requireImage(imageId), imageId, {
+          layer,
+          channel,
+          mode: 'max',
+          method: 'deconv',
+        }),
+      );
     },
 
     filters() {

@@ -11,8 +11,6 @@ import {
   featureMapsToRgba,
   findLayer,
   isMapLayer,
-  project as projectToPixels,
-  projectionToRgba,
   rgbToRgba,
   SpecError,
   tf,
@@ -25,11 +23,11 @@ import {
 } from '../engine';
 import type { Tensor2D, Tensor4D } from '../engine/tf';
 import { describeWebGpuAdapter, diagnoseWebGpu } from './backends';
-import { activeBounds } from './bounds';
 import { decodeImage } from './decode';
 import { LatestWinsQueue, SupersededError } from './queue';
 import { createModelApi, loadInitialModel } from './models';
 import { createVisualizerApi } from './occlusion';
+import { renderProjection } from './projection';
 import { createTop9Handlers } from './top9';
 import type {
   FeatureMapsResult,
@@ -39,8 +37,6 @@ import type {
   LensWorkerApi,
   MapLayerInfo,
   ModelInfo,
-  ProjectionRequest,
-  ProjectionResult,
   WorkerMemory,
 } from './api';
 
@@ -202,26 +198,9 @@ const api: LensWorkerApi = {
   },
 
   project(imageId, request) {
-    return queue.run('project', async (): Promise<ProjectionResult> => {
-      const m = requireModel();
-      const analysis = requireImage(imageId);
-      const t0 = performance.now();
-      const req: ProjectionRequest = { ...request };
-      const pixels = projectToPixels(m, analysis.pass, req);
-      try {
-        const image = await projectionToRgba(pixels);
-        const result: ProjectionResult = {
-          imageId,
-          request: req,
-          ...image,
-          bounds: activeBounds(image),
-          ms: performance.now() - t0,
-        };
-        return Comlink.transfer(result, [image.data.buffer]);
-      } finally {
-        pixels.dispose();
-      }
-    });
+    return queue.run('project', () =>
+      renderProjection(requireModel(), requireImage(imageId), imageId, request),
+    );
   },
 
   ...createVisualizerApi({ requireModel, requireImage, queue }),
