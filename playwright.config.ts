@@ -8,6 +8,8 @@ import { defineConfig } from '@playwright/test';
  * Playwright's own; a missing browser fails the run.
  */
 const port = Number(process.env.E2E_PORT ?? 4173);
+// Where the app is built for the specs (separate folders let several checkouts' runs share a machine).
+const outDir = process.env.E2E_DIST ?? 'dist';
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 if (process.env.CHROMIUM_PATH && !existsSync(chromiumPath)) {
   throw new Error(`CHROMIUM_PATH=${chromiumPath} does not exist`);
@@ -16,6 +18,7 @@ const executablePath = existsSync(chromiumPath) ? chromiumPath : undefined;
 
 export default defineConfig({
   testDir: 'e2e',
+  outputDir: process.env.E2E_RESULTS ?? 'test-results',
   timeout: 180_000,
   expect: { timeout: 90_000 },
   fullyParallel: false,
@@ -44,7 +47,7 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
   webServer: {
-    command: `npx vite build --logLevel error && npx vite preview --port ${port} --strictPort`,
+    command: `npx vite build --logLevel error --outDir ${outDir} && npx vite preview --outDir ${outDir} --port ${port} --strictPort`,
     url: `http://localhost:${port}`,
     reuseExistingServer: !process.env.CI,
     timeout: 180_000,
