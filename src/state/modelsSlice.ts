@@ -16,8 +16,8 @@ import {
 } from '../storage/modelDb';
 import type { ImageResult, ModelInfo } from '../worker/api';
 import { errorMessage, isSuperseded } from '../worker/client';
-import type { ModelSource, ModelStage, ModelSwitchResult, TransferredFile } from '../worker/modelApi';
-import { modelProgressCallback, readFileBytes, transferFiles } from '../worker/modelClient';
+import type { ModelSource, ModelStage, ModelSwitchResult } from '../worker/modelApi';
+import { modelProgressCallback } from '../worker/modelClient';
 import type { LensState, SliceCreator } from './types';
 
 export const MODEL_CHOICE_KEY = 'zf-lens:model';
@@ -211,19 +211,8 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = (set, get, deps) => 
       set({ modelJob: { kind: 'import', label, stage: 'reading', fraction: 0 } });
       const report = progress('import', label);
       try {
-        const total = files.reduce((n, f) => n + f.size, 0);
-        let before = 0;
-        const transferred: TransferredFile[] = [];
-        for (const file of files) {
-          const done = before;
-          const bytes = await readFileBytes(file, (f) =>
-            report({ stage: 'reading', fraction: (done + f * file.size) / Math.max(1, total) }),
-          );
-          transferred.push({ name: file.name, bytes });
-          before += file.size;
-        }
         const result = await deps.api.importModel(
-          transferFiles(transferred),
+          files.map((f) => ({ name: f.name, blob: f })),
           { dtype: get().importDtype, store: true },
           modelProgressCallback(report),
         );

@@ -14,7 +14,7 @@ export type { StoredModelMeta };
 export type ModelSource =
   { kind: 'url'; id: string; url: string } | { kind: 'stored'; id: string } | { kind: 'session'; id: string };
 
-/** The steps of an import (reading happens on the main thread) or a switch ('loading'). */
+/** The steps of an import (reading, parsing, converting, storing) or a switch ('loading'). */
 export type ModelStage = 'reading' | 'parsing' | 'converting' | 'storing' | 'loading';
 
 export interface ModelProgress {
@@ -23,10 +23,13 @@ export interface ModelProgress {
   fraction: number;
 }
 
-/** One dropped or picked file; `bytes` is transferred to the worker. */
-export interface TransferredFile {
+/**
+ * A dropped or picked file. Files cross to the worker as references (structured clone of a Blob copies no
+ * bytes); the worker reads them, so the page's main thread does no work proportional to the file's size.
+ */
+export interface ModelFile {
   name: string;
-  bytes: ArrayBuffer;
+  blob: Blob;
 }
 
 export interface ImportModelOptions {
@@ -59,7 +62,7 @@ export interface ModelWorkerApi {
    * and switches to it. On failure the current model stays loaded.
    */
   importModel(
-    files: TransferredFile[],
+    files: ModelFile[],
     options: ImportModelOptions,
     onProgress?: (p: ModelProgress) => void,
   ): Promise<ImportModelResult>;

@@ -36,6 +36,8 @@ import {
   type StoredModelMeta,
 } from '../storage/modelDb';
 import * as Comlink from 'comlink';
+import type { ImportFile } from '../importers/index';
+import { readFileBytes } from './readFile';
 import type { ImageResult, InitOptions, ModelInfo } from './api';
 import type {
   ImportModelOptions,
@@ -43,7 +45,7 @@ import type {
   ModelSource,
   ModelSwitchResult,
   ModelWorkerApi,
-  TransferredFile,
+  ModelFile,
 } from './modelApi';
 import type { LatestWinsQueue } from './queue';
 
@@ -85,7 +87,9 @@ export async function loadModelSource(source: ModelSource, onProgress: Progress)
   } catch (e) {
     throw storageError(e, 'read the stored model');
   }
-  if (!entry) throw new ModelLoadError('the stored model is gone (deleted, or its import never finished)');
+  if (!entry) throw new ModelLoadError(
+      'no such model is stored in this browser (it was deleted, or its import never finished)',
+    );
   const json = entry.modelJson;
   const weights = await decodeWeights(json, (path) => readStoredShard(source.id, path), report);
   try {
@@ -109,17 +113,31 @@ function outputClasses(spec: ModelSpec): number | null {
   return last && last.outShape.length === 1 ? last.outShape[0] : null;
 }
 
-/** Parses the files; the caller's array is emptied so only the importer holds the bytes while it runs. */
-async function parse(files: TransferredFile[], onProgress: Progress) {
+/** Reads the files, one after the other, reporting the fraction of all their bytes read. */
+async function readAll(files: ModelFile[], onProgress: Progress): Promise<ImportFile[]> {
+  const total = files.reduce((n, f) => n + f.blob.size, 0);
+  const read: ImportFile[] = [];
+  let before = 0;
+  for (const { name, blob } of files) {
+    const done = before;
+    const bytes = await readFileBytes(blob, name, (f) =>
+      onProgress?.({ stage: 'reading', fraction: (done + f * blob.size) / Math.max(1, total) }),
+    );
+    read.push({ name, bytes });
+    before += blob.size;
+  }
+  return read;
+}
+
+/** Reads and parses the files; only the importer holds their bytes while it runs. */
+async function parse(files: ModelFile[], onProgress: Progress) {
+  onProgress?.({ stage: 'reading', fraction: 0 });
+  const names = files.map((f) => f.name);
+  const taken = await readAll(files, onProgress);
   onProgress?.({ stage: 'parsing', fraction: 0 });
-  const taken = files.splice(0);
-  const names = taken.map((f) => f.name);
   const { importModelFile } = await import('../importers/index');
   try {
-    const result = await importModelFile(
-      taken.map((f) => ({ name: f.name, bytes: new Uint8Array(f.bytes) })),
-      {},
-    );
+    const result = await importModelFile(taken, {});
     onProgress?.({ stage: 'parsing', fraction: 1 });
     return result;
   } catch (e) {
@@ -270,7 +288,7 @@ function modelName(spec: ModelSpec, fileNames: string[]): string {
  * ModelLoadError with a message naming the file when the files are not a usable model.
  */
 export async function importFiles(
-  files: TransferredFile[],
+  files: ModelFile[],
   options: ImportModelOptions,
   onProgress: Progress,
 ): Promise<ImportedModel> {
@@ -328,7 +346,10 @@ export interface ModelContext {
   reanalyse(): Promise<ImageResult | null>;
 }
 
-/** Loads `options.model` at start, falling back to the model at `options.modelUrl` if it fails. */
+/**
+ * Loads `options.model` at start, falling back to the model at `options.modelUrl` if it fails (`fallback`:
+ * why it failed).
+ */
 export async function loadInitialModel(
   options: InitOptions,
   onProgress: (fraction: number) => void,
@@ -342,7 +363,7 @@ export async function loadInitialModel(
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
       const model = await loadModelSource(fallbackSource, progress);
-      return { model, source: fallbackSource, fallback: `The last used model could not be loaded (${why}).` };
+      return { model, source: fallbackSource, fallback: why };
     }
   }
   return { model: await loadModelSource(fallbackSource, progress), source: fallbackSource };
