@@ -18,7 +18,15 @@ import { dirname, join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
 import { formatTable, type Row } from './core';
-import { benchNode, ensurePngs, ensureZfnet512Onnx, IMAGE_COUNT, loadDefault, ROOT } from './node';
+import {
+  benchNode,
+  ensurePngs,
+  ensureZfnet512Onnx,
+  IMAGE_COUNT,
+  loadDefault,
+  ROOT,
+  setupBackend,
+} from './node';
 import type { PageConfig } from './browser/main';
 
 interface Args {
@@ -51,7 +59,11 @@ async function benchChromium(args: Args): Promise<Row[]> {
   // The page fetches these from bench/out/.
   ensurePngs();
   ensureZfnet512Onnx(log);
-  if (!existsSync(join(ROOT, 'bench', 'out', 'default.onnx'))) (await loadDefault()).model.dispose();
+  if (!existsSync(join(ROOT, 'bench', 'out', 'default.onnx'))) {
+    // Writing it needs the default model's weights in this process (a backend, even with --only chromium).
+    await setupBackend('wasm');
+    (await loadDefault()).model.dispose();
+  }
 
   const port = Number(process.env.BENCH_PORT ?? 4179);
   const server = await createServer({ configFile: join(ROOT, 'bench', 'vite.config.ts'), server: { port } });

@@ -18,6 +18,7 @@ import {
   cropBox,
   inputImage,
   projectTop,
+  reduceMaps,
   topKScan,
   topPatch,
   type TopEntry,
@@ -110,6 +111,36 @@ describe('the reference ranking', () => {
           expect(values[i]! - values[i + 1]!, `${name} channel ${ch}`).toBeGreaterThan(1e-4);
       }
     }
+  });
+});
+
+describe("reduceMaps (the CPU backends' per-channel maximum and its first position)", () => {
+  it('takes the first row-major position on ties, skips NaN, keeps -Infinity maps at position 0', () => {
+    // 2 images, 3 positions, 2 channels, layout [n, positions, c].
+    const maps = new Float32Array([
+      // image 0: channel 0 = 1, 5, 5 (tie at 1 and 2); channel 1 = NaN, 2, -1
+      1,
+      NaN,
+      5,
+      2,
+      5,
+      -1,
+      // image 1: channel 0 = all -Infinity; channel 1 = 0, 0, 0
+      -Infinity,
+      0,
+      -Infinity,
+      0,
+      -Infinity,
+      0,
+    ]);
+    const out = reduceMaps(maps, 2, 3, 2);
+    expect(Array.from(out.subarray(0, 4))).toEqual([5, 2, -Infinity, 0]);
+    expect(Array.from(out.subarray(4))).toEqual([1, 1, 0, 0]);
+  });
+
+  it('marks an all-NaN map with position -1 (the scan reports it as having no finite maximum)', () => {
+    const out = reduceMaps(new Float32Array([NaN, NaN]), 1, 2, 1);
+    expect(out[1]).toBe(-1);
   });
 });
 

@@ -34,20 +34,27 @@ export function checkPixels(pixels: Pixels): void {
  */
 export function resizeToInput(pixels: Pixels, prep: Preprocessing): Tensor3D {
   checkPixels(pixels);
+  const { width, height, channels, data } = pixels;
+  // One pass over the bytes to float RGB (dropping alpha) instead of a chain of backend ops on a copy.
+  const rgb = new Float32Array(width * height * 3);
+  if (channels === 4) {
+    for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3) {
+      rgb[j] = data[i] as number;
+      rgb[j + 1] = data[i + 1] as number;
+      rgb[j + 2] = data[i + 2] as number;
+    }
+  } else {
+    rgb.set(data);
+  }
   return tf.tidy(() => {
-    const raw = tf.tensor3d(
-      Uint8Array.from(pixels.data),
-      [pixels.height, pixels.width, pixels.channels],
-      'int32',
-    );
-    const rgb = pixels.channels === 4 ? tf.slice(raw, [0, 0, 0], [-1, -1, 3]) : raw;
+    const f = tf.tensor3d(rgb, [height, width, 3], 'float32');
     const [h, w] = prep.inputSize;
-    let f = tf.cast(rgb, 'float32') as Tensor3D;
-    if (pixels.height === h && pixels.width === w) return f;
+    if (height === h && width === w) return f;
     // Shrinking by 2x or more: average whole blocks first so fine detail does not alias.
-    const factor = Math.floor(Math.min(pixels.height / h, pixels.width / w));
-    if (factor >= 2) f = tf.avgPool(f, factor, factor, 'valid');
-    return tf.clipByValue(tf.image.resizeBilinear(f, [h, w], false, true), 0, 255) as Tensor3D;
+    const factor = Math.floor(Math.min(height / h, width / w));
+    const blocks = factor >= 2 ? (tf.avgPool(f, factor, factor, 'valid') as Tensor3D) : f;
+    // Bilinear weights are convex, so values stay within 0..255 (the clip only removes rounding).
+    return tf.clipByValue(tf.image.resizeBilinear(blocks, [h, w], false, true), 0, 255) as Tensor3D;
   });
 }
 

@@ -167,11 +167,24 @@ function disposeBatch(batch: Batch | null): void {
 }
 
 /**
- * Per image and tracked channel of one batch: the maximum over positions and the first (row-major)
- * position holding it, as one float32 tensor [2 * n * channels] (maxima, then positions).
+ * What one batch gives to read back: on a GPU the per-image, per-channel maxima and their first positions,
+ * reduced on the device ([2 * n * channels]: maxima, then positions); on the CPU backends the tracked maps
+ * themselves [n, h, w, channels], reduced here after reading (one pass in JavaScript costs less than the
+ * chain of small backend ops, and reading is a copy).
  */
-function batchStats(model: ZfModel, layer: ResolvedLayer, channels: readonly number[], batch: Batch): Tensor {
-  return tf.tidy(() => {
+interface BatchStats {
+  tensor: Tensor;
+  reduced: boolean;
+}
+
+function batchStats(
+  model: ZfModel,
+  layer: ResolvedLayer,
+  channels: readonly number[],
+  batch: Batch,
+): BatchStats {
+  const onCpu = CPU_BACKENDS.has(tf.getBackend());
+  const tensor = tf.tidy(() => {
     const stacked = tf.stack(batch.inputs.map((i) => i.input)) as Tensor4D;
     const pass = forward(model, stacked, {
       switches: false,
@@ -187,6 +200,7 @@ function batchStats(model: ZfModel, layer: ResolvedLayer, channels: readonly num
         ? tf.slice(maps, [0, 0, 0, first], [-1, -1, -1, channels.length])
         : tf.gather(maps, tf.tensor1d([...channels], 'int32'), 3);
     }
+    if (onCpu) return maps;
     const [n, h, w, c] = maps.shape;
     const flat = tf.reshape(tf.transpose(maps, [0, 3, 1, 2]), [n, c, h * w]);
     const best = tf.max(flat, 2, true);
@@ -197,6 +211,35 @@ function batchStats(model: ZfModel, layer: ResolvedLayer, channels: readonly num
     const where = tf.min(shifted, 2);
     return tf.concat([tf.reshape(best, [n * c]), tf.reshape(where, [n * c])]);
   });
+  return { tensor, reduced: !onCpu };
+}
+
+const CPU_BACKENDS = new Set(['wasm', 'cpu']);
+
+/**
+ * Maps [n, h, w, c] -> the same layout as the device reduction: per image and channel the maximum and the
+ * first row-major position holding it (positions scanned in order; a NaN never becomes the maximum).
+ */
+export function reduceMaps(maps: Float32Array, n: number, positions: number, c: number): Float32Array {
+  const out = new Float32Array(2 * n * c);
+  const best = out.subarray(0, n * c);
+  const where = out.subarray(n * c);
+  where.fill(-1);
+  for (let i = 0; i < n; i++) {
+    const base = i * positions * c;
+    for (let p = 0; p < positions; p++) {
+      const row = base + p * c;
+      for (let j = 0; j < c; j++) {
+        const v = maps[row + j] as number;
+        const k = i * c + j;
+        if ((where[k] as number) < 0 ? v === v : v > (best[k] as number)) {
+          best[k] = v;
+          where[k] = p;
+        }
+      }
+    }
+  }
+  return out;
 }
 
 function merge(state: TopKState, layer: ResolvedLayer, start: number, n: number, stats: Float32Array): void {
@@ -219,12 +262,47 @@ function merge(state: TopKState, layer: ResolvedLayer, start: number, n: number,
   }
 }
 
-function reader(source: ImageSource): {
-  read: (index: number) => Promise<ScanImage | null>;
-  close: () => Promise<void>;
-} {
+type Converted = { input: Tensor3D; owned: boolean } | null;
+
+/**
+ * Reads the images of a batch and turns each into a network input as soon as it arrives. A function source
+ * is asked for the whole batch at once, so decoders that run off this thread (a browser's image decoding)
+ * work on all of them together and while the backend computes the batch before; an iterable is read in order.
+ */
+function batchReader(
+  model: ZfModel,
+  source: ImageSource,
+  batchSize: number,
+): { read: (start: number) => Promise<Batch>; close: () => Promise<void> } {
+  const convert = (image: ScanImage | null | undefined): Converted =>
+    image ? networkInput(model, image) : null;
   if (typeof source === 'function') {
-    return { read: async (index) => (await source(index)) ?? null, close: async () => {} };
+    return {
+      read: async (start) => {
+        const settled = await Promise.allSettled(
+          Array.from({ length: batchSize }, async (_, i) => convert(await source(start + i))),
+        );
+        // The batch ends at the first missing image; a failed read before it fails the batch. Whatever was
+        // converted past that point is disposed.
+        const batch: Batch = { start, inputs: [] };
+        let failure: { reason: unknown } | null = null;
+        let ended = false;
+        for (const r of settled) {
+          const value = r.status === 'fulfilled' ? r.value : null;
+          if (ended || failure) {
+            if (value?.owned) value.input.dispose();
+          } else if (r.status === 'rejected') failure = { reason: r.reason as unknown };
+          else if (value === null) ended = true;
+          else batch.inputs.push(value);
+        }
+        if (failure) {
+          disposeBatch(batch);
+          throw failure.reason;
+        }
+        return batch;
+      },
+      close: async () => {},
+    };
   }
   const iterator =
     Symbol.asyncIterator in source
@@ -232,11 +310,19 @@ function reader(source: ImageSource): {
       : (source as Iterable<ScanImage>)[Symbol.iterator]();
   let ended = false;
   return {
-    read: async () => {
-      if (ended) return null;
-      const r = await iterator.next();
-      if (r.done) ended = true;
-      return r.done ? null : r.value;
+    read: async (start) => {
+      const batch: Batch = { start, inputs: [] };
+      try {
+        while (!ended && batch.inputs.length < batchSize) {
+          const r = await iterator.next();
+          if (r.done) ended = true;
+          else batch.inputs.push(networkInput(model, r.value));
+        }
+      } catch (e) {
+        disposeBatch(batch);
+        throw e;
+      }
+      return batch;
     },
     close: async () => {
       if (!ended) await iterator.return?.();
@@ -260,44 +346,39 @@ export async function topKScan(
   const layer = mapLayer(model, options.layer);
   const state = topKState(model, options);
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 8));
-  const images = reader(source);
-  const gather = async (start: number): Promise<Batch> => {
-    const batch: Batch = { start, inputs: [] };
-    try {
-      while (batch.inputs.length < batchSize) {
-        throwIfAborted(options.signal);
-        const image = await images.read(start + batch.inputs.length);
-        if (!image) break;
-        batch.inputs.push(networkInput(model, image));
-      }
-    } catch (e) {
-      disposeBatch(batch);
-      throw e;
-    }
-    return batch;
+  const images = batchReader(model, source, batchSize);
+  const read = (start: number): Promise<Batch> => {
+    throwIfAborted(options.signal);
+    return images.read(start);
   };
   let next: Batch | null = null;
-  let following: Batch | null = null;
+  let following: Promise<Batch> | null = null;
   let stats: Tensor | null = null;
   let reading: Promise<unknown> | null = null;
   try {
-    throwIfAborted(options.signal);
-    next = await gather(state.imagesDone);
+    next = await read(state.imagesDone);
     while (next.inputs.length > 0) {
       throwIfAborted(options.signal);
-      stats = batchStats(model, layer, state.channels, next);
+      // The next images are read (and decoded, where that happens off this thread) while the backend
+      // computes this batch.
+      following = read(next.start + next.inputs.length);
+      following.catch(() => undefined); // handled where it is awaited (or in finally)
+      const computed = batchStats(model, layer, state.channels, next);
+      stats = computed.tensor;
       const values = stats.data();
       reading = values;
-      // The next images are read and uploaded while the backend computes this batch.
-      following = await gather(next.start + next.inputs.length);
       const data = (await values) as Float32Array;
       reading = null;
       stats.dispose();
       stats = null;
-      merge(state, layer, next.start, next.inputs.length, data);
+      const [h, w] = layer.outShape as [number, number, number];
+      const n = next.inputs.length;
+      const c = state.channels.length;
+      merge(state, layer, next.start, n, computed.reduced ? data : reduceMaps(data, n, h * w, c));
       state.imagesDone = next.start + next.inputs.length;
       disposeBatch(next);
-      next = following;
+      next = null;
+      next = await following;
       following = null;
       options.onProgress?.(state.imagesDone, options.total, copyState(state));
       // A turn of the event loop per batch: on the CPU backends every await above can resolve at once, and
@@ -309,7 +390,7 @@ export async function topKScan(
     if (reading) await reading.catch(() => undefined);
     stats?.dispose();
     disposeBatch(next);
-    disposeBatch(following);
+    if (following) disposeBatch(await following.catch(() => null));
     await images.close();
   }
 }
