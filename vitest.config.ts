@@ -16,5 +16,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // test/soak.test.ts measures the JavaScript heap after a forced garbage collection.
+    execArgv: ['--expose-gc'],
   },
 });
