@@ -1,6 +1,7 @@
 /**
  * The full visualizer end to end, on wasm (WebGPU here is a CPU emulation): occlusion maps with all five
- * panels, cancelling, the layer-1 filters, `[` / `]`, the feature-map sort and the view in the address.
+ * panels (panel (c) with the map's projections in other images), linked views, cancelling, the layer-1
+ * filters, `[` / `]`, the feature-map sort and the view in the address.
  */
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
@@ -29,6 +30,8 @@ const mapLayers = spec.layers.filter((l) => MAP_LAYER_TYPES.has(l.type)).map((l)
 
 interface Occlusion {
   running: boolean;
+  layer: string;
+  channel: number;
   rows: number;
   cols: number;
   done: number;
@@ -72,6 +75,9 @@ function rgbAt(p: { width: number; data: Buffer }, x: number, y: number): number
   const i = (y * p.width + x) * 4;
   return [p.data[i] ?? -1, p.data[i + 1] ?? -1, p.data[i + 2] ?? -1];
 }
+
+/** Probe images scanned for panel (c)'s other images. */
+const OTHERS_SET = 16;
 
 const VIRIDIS_LOW = [68, 1, 84];
 const VIRIDIS_HIGH = [253, 231, 37];
@@ -142,6 +148,11 @@ test('occlusion: all five panels fill in, track the worker result and link to th
     box.y + (Math.floor(hot / 6) + 0.5) * (box.height / 6),
   );
   await expect.poll(async () => (await occlusion(page))?.selected).toBe(hot);
+  // … and selects the mapped feature map everywhere: the address, then the feature-map view.
+  await expect(page).toHaveURL(new RegExp(`layer=${occ.layer}&channel=${occ.channel}(&|$)`));
+  await expect(page.getByTestId('occlusion-link')).toContainText(
+    `${occ.layer} #${occ.channel} is selected in the feature maps`,
+  );
   await page.mouse.move(0, 0);
   const image = await readCanvas(page, 'occlusion-image');
   const centre = rgbAt(image, (hot % 6) * 32 + 32, Math.floor(hot / 6) * 32 + 32);
@@ -163,6 +174,78 @@ test('occlusion: all five panels fill in, track the worker result and link to th
   await waitIdle(page);
   expect(await workerTensors(page)).toBe(before);
   await page.screenshot({ path: 'test-results/occlusion-panels.png', fullPage: true });
+});
+
+test('linked views and panel (c): Enter on a square selects the map everywhere; a probe-set scan adds other images', async ({
+  page,
+}) => {
+  await openWithImage(page);
+  // A small probe set keeps the scan short.
+  await page.getByTestId('tab-top9').click();
+  await page.getByTestId('top9-count').fill(String(OTHERS_SET));
+  await page.getByTestId('top9-count').press('Enter');
+  await expect(page.getByTestId('top9-progress')).toHaveAttribute('data-total', String(OTHERS_SET));
+  await page.getByTestId('tab-occlusion').click();
+  await expect(page.getByTestId('occlusion-channel')).toContainText('(strongest)');
+  await setSquare(page, 64, 32);
+  await page.getByTestId('occlusion-run').click();
+  await expect.poll(async () => (await occlusion(page))?.final ?? false).toBe(true);
+  const occ = (await occlusion(page))!;
+
+  // Keyboard: the arrow keys move the square, Enter picks it and selects the mapped feature map everywhere.
+  await page.getByTestId('occlusion-activation').locator('..').focus();
+  await page.keyboard.press('ArrowRight');
+  await expect.poll(async () => (await occlusion(page))?.selected).toBe(0);
+  await expect(page).not.toHaveURL(new RegExp(`layer=${occ.layer}&`));
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Enter');
+  await expect.poll(async () => (await occlusion(page))?.selected).toBe(1);
+  await expect(page).toHaveURL(new RegExp(`layer=${occ.layer}&channel=${occ.channel}(&|$)`));
+
+  // Panel (c): no scan of the layer yet, so a hint and a button that scans it over the probe set.
+  const others = page.getByTestId('occ-others');
+  await expect(page.getByTestId('occ-others-hint')).toContainText(`no top-9 scan of ${occ.layer}`);
+  await page.getByTestId('occ-others-scan').click();
+  await expect(others).toHaveAttribute('data-status', 'ready', { timeout: 170_000 });
+  await expect(others).toHaveAttribute('data-layer', occ.layer);
+  await expect(others).toHaveAttribute('data-channel', String(occ.channel));
+  const tiles = others.locator('[data-testid^="occ-other-tile-"]');
+  await expect(tiles).toHaveCount(8);
+  // Real pictures: every projection and patch non-blank, and the eight projections all differ.
+  const seen = new Set<string>();
+  for (let rank = 0; rank < 8; rank++) {
+    const projection = await readCanvas(page, `occ-other-projection-${rank}`);
+    const stats = pixelStats(projection);
+    expect(stats.distinct).toBeGreaterThan(10);
+    expect(stats.max - stats.min).toBeGreaterThan(30);
+    seen.add(projection.data.toString('base64'));
+    const patch = pixelStats(await readCanvas(page, `occ-other-patch-${rank}`));
+    expect(patch.opaque).toBe(true);
+    expect(patch.distinct).toBeGreaterThan(20);
+  }
+  expect(seen.size).toBe(8);
+  const values = await tiles.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-value'))));
+  expect(values).toEqual([...values].sort((a, b) => b - a));
+
+  // A tile (Enter) opens its probe image in the feature-map view at that map, projecting that activation.
+  const tile = page.getByTestId('occ-other-tile-0');
+  const [image, y, x] = await Promise.all(
+    ['data-image', 'data-y', 'data-x'].map((a) => tile.getAttribute(a)),
+  );
+  await tile.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('tab-features')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('image-caption')).toContainText(`probe #${image} `);
+  const projection = page.getByTestId('projection-canvas');
+  await expect(projection).toHaveAttribute('data-layer', occ.layer);
+  await expect(projection).toHaveAttribute('data-channel', String(occ.channel));
+  await expect(projection).toHaveAttribute('data-mode', 'max');
+  await expect(page.getByTestId('fmap-grid')).toHaveAttribute('data-layer', occ.layer);
+  const marker = page.getByTestId('fmap-marker');
+  await expect(marker).toHaveAttribute('data-row', y!);
+  await expect(marker).toHaveAttribute('data-col', x!);
+  await expect(page).toHaveURL(new RegExp(`layer=${occ.layer}&channel=${occ.channel}(&|$)`));
+  await expect(page.getByTestId('error')).toHaveCount(0);
 });
 
 test('occlusion: cancelling leaves a partial map and the app responsive', async ({ page }) => {

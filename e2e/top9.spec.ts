@@ -73,12 +73,24 @@ test('scan a probe set: nine tiles, each patch beside its projection; a tile ope
   await expect(grid).toHaveAttribute('aria-busy', 'false');
   expect(await workerTensors(page)).toBe(tensors);
 
-  // Linked view: a tile opens its probe image in the feature-map view, on this layer and channel.
-  const image = await page.getByTestId('top9-tile-0').getAttribute('data-image');
-  await page.getByTestId('top9-tile-0').click();
+  // Linked view: a tile of the strongest channel opens its probe image in the feature-map view, on this layer
+  // and channel, projecting the tile's activation (the image's strongest of the map, marked on the map).
+  await page.getByTestId('top9-channel').fill(String(shown));
+  await expect(grid).toHaveAttribute('data-channel', String(shown));
+  await expect(grid).toHaveAttribute('aria-busy', 'false');
+  const tile = page.getByTestId('top9-tile-0');
+  const [image, y, x] = await Promise.all(
+    ['data-image', 'data-y', 'data-x'].map((a) => tile.getAttribute(a)),
+  );
+  await tile.click();
   await expect(page.getByTestId('image-caption')).toContainText(`probe #${image}`);
-  await expect(page.getByTestId('projection-canvas')).toHaveAttribute('data-channel', String(other));
+  await expect(page.getByTestId('projection-canvas')).toHaveAttribute('data-channel', String(shown));
   await expect(page.getByTestId('projection-canvas')).toHaveAttribute('data-layer', layer);
+  await expect(page.getByTestId('projection-canvas')).toHaveAttribute('data-mode', 'max');
+  await expect(page.getByTestId('fmap-grid')).toHaveAttribute('data-layer', layer);
+  await expect(page.getByTestId('fmap-marker')).toHaveAttribute('data-row', y!);
+  await expect(page.getByTestId('fmap-marker')).toHaveAttribute('data-col', x!);
+  await expect(page).toHaveURL(new RegExp(`layer=${layer}&channel=${shown}(&|$)`));
 });
 
 test('cancel a scan, resume and finish it; after a reload the stored index is shown', async ({ page }) => {

@@ -15,7 +15,7 @@ const backend = parseBackendName(requested);
 
 const worker = startLensWorker();
 const modelUrl = new URL(`${import.meta.env.BASE_URL}models/default/`, window.location.href).href;
-const initialModel = initialModelSource(modelUrl);
+const initialModel = initialModelSource(modelUrl, window.location.search);
 const store = createLensStore({
   api: worker.api,
   modelUrl,

@@ -1,6 +1,6 @@
 /** Pure helpers of the top-9 view: image-set ids, scan order, progress maths, reading a scan state. */
 import { describe, expect, it } from 'vitest';
-import { entriesOf, isComplete, strongestChannel } from '../src/state/top9Index';
+import { entriesOf, isComplete, otherEntries, strongestChannel } from '../src/state/top9Index';
 import { formatDuration, formatRate, progressText, scanProgress } from '../src/state/top9Progress';
 import {
   commonFolder,
@@ -151,5 +151,23 @@ describe('reading a scan state', () => {
     expect(strongestChannel({ ...state, top: [[], [], []] })).toBeNull();
     expect(isComplete(state, 24)).toBe(true);
     expect(isComplete(state, 200)).toBe(false);
+  });
+
+  it("picks a channel's entries in other images for the occlusion panel (c)", () => {
+    const many: TopKState = {
+      ...state,
+      channels: [4],
+      top: [Array.from({ length: 9 }, (_, i) => ({ image: 10 + i, y: i, x: 0, value: 9 - i }))],
+    };
+    // Best first, at most `count`, the shown image left out.
+    expect(otherEntries(many, 4, () => false, 8).map((e) => e.image)).toEqual([
+      10, 11, 12, 13, 14, 15, 16, 17,
+    ]);
+    expect(otherEntries(many, 4, (i) => i === 11, 8).map((e) => e.image)).toEqual([
+      10, 12, 13, 14, 15, 16, 17, 18,
+    ]);
+    expect(otherEntries(state, 2, (i) => i === 7, 8)).toEqual([{ image: 1, y: 5, x: 5, value: 2 }]);
+    expect(otherEntries(state, 1, () => false, 8)).toEqual([]);
+    expect(otherEntries(many, 4, () => false, 0)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { errorMessage } from '../worker/client';
-import { forgetModelChoice } from './modelsSlice';
+import { fallbackNotice, forgetModelChoice } from './modelsSlice';
 import type { ModelSlice, SliceCreator } from './types';
 
 export const createModelSlice: SliceCreator<ModelSlice> = (set, get, deps) => {
@@ -17,13 +17,14 @@ export const createModelSlice: SliceCreator<ModelSlice> = (set, get, deps) => {
             {
               modelUrl: deps.modelUrl,
               backend: deps.backend,
-              ...(deps.initialModel ? { model: deps.initialModel } : {}),
+              ...(deps.initialModel ? { model: deps.initialModel.source } : {}),
             },
             onProgress,
           );
-          if (fallback) {
-            set({ notice: `${fallback} Loaded ${model.name} instead.` });
-            forgetModelChoice();
+          if (fallback !== undefined && deps.initialModel) {
+            set({ notice: fallbackNotice(deps.initialModel, fallback, model.name) });
+            // A remembered model that no longer loads is forgotten; an address says nothing about the next start.
+            if (deps.initialModel.from === 'last-used') forgetModelChoice();
           }
           set({
             model,

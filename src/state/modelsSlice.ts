@@ -18,6 +18,7 @@ import type { ImageResult, ModelInfo } from '../worker/api';
 import { errorMessage, isSuperseded } from '../worker/client';
 import type { ModelSource, ModelStage, ModelSwitchResult } from '../worker/modelApi';
 import { modelProgressCallback } from '../worker/modelClient';
+import { parseView } from '../ui/urlState';
 import type { LensState, SliceCreator } from './types';
 
 export const MODEL_CHOICE_KEY = 'zf-lens:model';
@@ -91,10 +92,38 @@ export function forgetModelChoice(): void {
   writeChoice(DEFAULT_MODEL_ID);
 }
 
-/** The model to load at start: the last one used, or undefined for the default. */
-export function initialModelSource(defaultUrl: string): ModelSource | undefined {
-  const id = readChoice();
-  return id && id !== DEFAULT_MODEL_ID ? sourceFor(id, defaultUrl) : undefined;
+/** Where the model loaded at start was named: the page address (`?model=`) or the last choice. */
+export type InitialModelOrigin = 'address' | 'last-used';
+
+/** The model to load at start instead of the default, and where it was named. */
+export interface InitialModel {
+  source: ModelSource;
+  from: InitialModelOrigin;
+}
+
+/**
+ * Which model to load at start: the address's `?model=` wins over the remembered choice; `default` (from
+ * either) or nothing gives null, the default model. Pure.
+ */
+export function initialModelChoice(
+  addressId: string | null,
+  rememberedId: string | null,
+): { id: string; from: InitialModelOrigin } | null {
+  if (addressId !== null) return addressId === DEFAULT_MODEL_ID ? null : { id: addressId, from: 'address' };
+  return rememberedId && rememberedId !== DEFAULT_MODEL_ID ? { id: rememberedId, from: 'last-used' } : null;
+}
+
+/** The model to load at start (see initialModelChoice), or undefined for the default. */
+export function initialModelSource(defaultUrl: string, search: string): InitialModel | undefined {
+  const choice = initialModelChoice(parseView(search).model, readChoice());
+  return choice ? { source: sourceFor(choice.id, defaultUrl), from: choice.from } : undefined;
+}
+
+/** The notice shown when the model named at start could not be loaded and `loaded` was loaded instead. */
+export function fallbackNotice(initial: InitialModel, reason: string, loaded: string): string {
+  return initial.from === 'address'
+    ? `The model "${initial.source.id}" named in the address could not be loaded (${reason}); showing ${loaded} instead.`
+    : `The last used model could not be loaded (${reason}). Loaded ${loaded} instead.`;
 }
 
 /** Whether a served model folder exists (a 404, or an SPA fallback answering with HTML, means no). */

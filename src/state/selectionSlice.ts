@@ -30,6 +30,22 @@ export const createSelectionSlice: SliceCreator<SelectionSlice> = (set, get, dep
     void get().refreshProjection();
   },
 
+  selectMap(layer, channel, { refresh = true } = {}) {
+    const s = get();
+    const info = s.model?.mapLayers.find((l) => l.name === layer);
+    if (!info || !Number.isInteger(channel) || channel < 0 || channel >= info.channels) {
+      set({ error: `The model has no feature map ${layer} #${channel}.` });
+      return;
+    }
+    if (!refresh) {
+      if (layer !== s.layer) set({ layer, maps: null, projection: null });
+      set({ channel });
+      return;
+    }
+    if (layer !== s.layer) s.setLayer(layer);
+    if (get().channel !== channel) get().selectChannel(channel);
+  },
+
   setMode(mode) {
     if (mode === get().mode) return;
     set({ mode });

@@ -9,6 +9,7 @@ import { createStatusSlice } from './statusSlice';
 import { createVisualizerSlice } from './visualizerSlice';
 import { createTop9Slice } from './top9Slice';
 import { createCameraSlice } from './cameraSlice';
+import { createOccOthersSlice } from './occOthersSlice';
 import type { LensDeps, LensState, LensStore } from './types';
 
 export type * from './types';
@@ -23,6 +24,7 @@ export function createLensStore(deps: LensDeps): LensStore {
     ...createVisualizerSlice(set, get, deps),
     ...createTop9Slice(set, get, deps),
     ...createCameraSlice(set, get, deps),
+    ...createOccOthersSlice(set, get, deps),
   }));
 }
 

@@ -25,3 +25,18 @@ export function strongestChannel(state: TopKState): number | null {
 export function isComplete(state: TopKState, total: number): boolean {
   return state.imagesDone >= total;
 }
+
+/**
+ * Up to `count` of a channel's entries, best first, leaving out the images `exclude` names (the image shown
+ * beside them): the other images of the occlusion view's panel (c).
+ */
+export function otherEntries(
+  state: TopKState,
+  channel: number,
+  exclude: (image: number) => boolean,
+  count: number,
+): TopEntry[] {
+  return entriesOf(state, channel)
+    .filter((e) => !exclude(e.image))
+    .slice(0, Math.max(0, count));
+}

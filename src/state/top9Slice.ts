@@ -83,8 +83,12 @@ export interface Top9Slice {
   cancelTop9(): void;
   /** Computes the patches and projections of the channel's entries (skipped when they are shown). */
   refreshTop9Tiles(channel: number): Promise<void>;
-  /** Selects the tile's layer and channel and opens its image as the current image. */
-  openTop9Tile(rank: number): Promise<void>;
+  /**
+   * Linked view: selects the tile's layer and channel in the strongest-activation mode (which projects the
+   * tile's activation: a top-9 entry is its image's maximum of the channel) and opens its image as the
+   * current image. `tiles` are the top-9 view's or the occlusion panel's.
+   */
+  openTop9Tile(tiles: Top9ProjectResult, rank: number): Promise<void>;
   /** Makes an analysed image (probe image, camera frame) the current one, like openFile. */
   adoptImage(result: ImageResult, name: string): void;
 }
@@ -95,10 +99,42 @@ export function currentTop9Set(s: LensState): Top9SetInfo | null {
   return s.top9FileSet?.info ?? null;
 }
 
-export function currentTop9Key(s: LensState): string | null {
+/** The key of the stored scan of `layer` over the current set, for the current model (null: none). */
+export function top9KeyFor(s: LensState, layer: string | null): string | null {
   const set = currentTop9Set(s);
-  if (!s.model || !s.layer || !set) return null;
-  return top9Key(modelKeyOf(s.model), s.layer, set.id);
+  if (!s.model || !layer || !set) return null;
+  return top9Key(modelKeyOf(s.model), layer, set.id);
+}
+
+/** The key of the scan the top-9 view is about: the selected layer over the current set. */
+export function currentTop9Key(s: LensState): string | null {
+  return top9KeyFor(s, s.layer);
+}
+
+/** Image `index` of the current set, as the worker loads it (null: a file not picked again since a reload). */
+export function top9ImageRef(s: LensState, index: number): Top9ImageRef | null {
+  if (s.top9Kind === 'probe') return { kind: 'probe', seed: PROBE_SEED, index };
+  const file = s.top9FileSet?.files?.[index];
+  return file ? { kind: 'file', file, name: s.top9FileSet?.names[index] ?? file.name } : null;
+}
+
+/** The name of image `index` of a set, for people ("probe #17 (star)", the file's name). */
+export function imageNameIn(
+  kind: Top9Slice['top9Kind'],
+  names: readonly string[] | null | undefined,
+  index: number,
+): string {
+  return kind === 'probe' ? probeName(index) : (names?.[index] ?? `image ${index}`);
+}
+
+/** The names of the current set's images (a file set's are kept in its stored scan across reloads). */
+export function top9Names(s: LensState): readonly string[] | null {
+  return s.top9FileSet?.names ?? s.top9Record?.names ?? null;
+}
+
+/** The name of image `index` of the current set. */
+export function top9ImageName(s: LensState, index: number): string {
+  return imageNameIn(s.top9Kind, top9Names(s), index);
 }
 
 /** The channel the view shows: the selected one, else the scan's strongest. */
@@ -169,12 +205,6 @@ export const createTop9Slice: SliceCreator<Top9Slice> = (set, get, deps) => {
     const fs = s.top9FileSet;
     if (!fs?.files) return null;
     return { set: { kind: 'files', files: fs.files, names: fs.names }, names: fs.names };
-  };
-
-  const imageRef = (s: LensState, index: number): Top9ImageRef | null => {
-    if (s.top9Kind === 'probe') return { kind: 'probe', seed: PROBE_SEED, index };
-    const file = s.top9FileSet?.files?.[index];
-    return file ? { kind: 'file', file, name: s.top9FileSet?.names[index] ?? file.name } : null;
   };
 
   const changeSet = (patch: Partial<Top9Slice>) => {
@@ -343,7 +373,7 @@ export const createTop9Slice: SliceCreator<Top9Slice> = (set, get, deps) => {
       const want = `${record.key}|${channel}|${s.method}|${record.state.imagesDone}`;
       if (want === tilesWanted) return;
       tilesWanted = want;
-      const images = entries.map((e) => imageRef(s, e.image));
+      const images = entries.map((e) => top9ImageRef(s, e.image));
       if (images.some((i) => i === null)) {
         set({
           top9Tiles: null,
@@ -371,26 +401,31 @@ export const createTop9Slice: SliceCreator<Top9Slice> = (set, get, deps) => {
       }
     },
 
-    async openTop9Tile(rank) {
-      const s = get();
-      const tiles = s.top9Tiles;
-      const tile = tiles?.tiles[rank];
-      if (!tiles || !tile) return;
-      if (s.layer !== tiles.layer) s.setLayer(tiles.layer);
-      if (get().channel !== tiles.channel) get().selectChannel(tiles.channel);
+    async openTop9Tile(tiles, rank) {
+      const tile = tiles.tiles[rank];
+      if (!tile) return;
       const index = tile.entry.image;
-      if (s.top9Kind === 'files') {
-        const file = s.top9FileSet?.files?.[index];
-        if (file) await get().openFile(file, s.top9FileSet?.names[index] ?? file.name);
-        return;
+      const s = get();
+      const before = s.image?.id;
+      // The opened image computes the maps and the projection (below: when none could be opened).
+      s.selectMap(tiles.layer, tiles.channel, { refresh: false });
+      set({ mode: 'max' });
+      const file = s.top9Kind === 'files' ? s.top9FileSet?.files?.[index] : undefined;
+      if (file) {
+        await get().openFile(file, top9ImageName(s, index));
+      } else if (s.top9Kind === 'probe') {
+        get().beginJob('image');
+        try {
+          get().adoptImage(await deps.api.openProbeImage(PROBE_SEED, index), probeName(index));
+        } catch (e) {
+          if (!isSuperseded(e)) set({ error: `Could not open ${probeName(index)}: ${errorMessage(e)}` });
+        } finally {
+          get().endJob('image');
+        }
       }
-      get().beginJob('image');
-      try {
-        get().adoptImage(await deps.api.openProbeImage(PROBE_SEED, index), probeName(index));
-      } catch (e) {
-        if (!isSuperseded(e)) set({ error: `Could not open ${probeName(index)}: ${errorMessage(e)}` });
-      } finally {
-        get().endJob('image');
+      if (get().image?.id === before) {
+        void get().refreshMaps();
+        void get().refreshProjection();
       }
     },
 

@@ -16,8 +16,8 @@ import type {
 import type { VisualizerSlice } from './visualizerSlice';
 import type { Top9Slice } from './top9Slice';
 import type { CameraSlice } from './cameraSlice';
-import type { ModelSource } from '../worker/modelApi';
-import type { ModelsSlice } from './modelsSlice';
+import type { InitialModel, ModelsSlice } from './modelsSlice';
+import type { OccOthersSlice } from './occOthersSlice';
 
 /** What the store's actions need from outside: the worker and where the model lives. */
 export interface LensDeps {
@@ -28,8 +28,8 @@ export interface LensDeps {
   backend: BackendName | null;
   /** Wraps a progress callback so it can cross to the worker. */
   progress: (fn: (fraction: number) => void) => (fraction: number) => void;
-  /** The model to load at start instead of the one at modelUrl (the last one used). */
-  initialModel?: ModelSource;
+  /** The model to load at start instead of the one at modelUrl (named in the address, or the last one used). */
+  initialModel?: InitialModel;
 }
 
 export interface ModelSlice {
@@ -70,6 +70,12 @@ export interface SelectionSlice {
   projection: ProjectionResult | null;
   setLayer(layer: string): void;
   selectChannel(channel: number): void;
+  /**
+   * Selects a layer and channel together (linked views: an occlusion hot spot, a top-9 tile), changing only
+   * what differs. With `refresh: false` the maps and projection are left to the caller (who is about to open
+   * another image, which computes them).
+   */
+  selectMap(layer: string, channel: number, options?: { refresh?: boolean }): void;
   setMode(mode: ProjectionMode): void;
   setMethod(method: ProjectionMethod): void;
   setZoom(zoom: boolean): void;
@@ -104,7 +110,8 @@ export type LensState = ModelSlice &
   VisualizerSlice &
   ModelsSlice &
   Top9Slice &
-  CameraSlice;
+  CameraSlice &
+  OccOthersSlice;
 
 export type LensStore = StoreApi<LensState>;
 

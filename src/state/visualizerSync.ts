@@ -1,9 +1,10 @@
 /**
  * Glue between the store and the page for the full visualizer: the view is read from the address once the
- * model is loaded and written back (history.replaceState) on every change; a new image resets the occlusion
- * view. Also the test hook's numeric view of the occlusion map.
+ * model is loaded (the address's model, if any, is the one loaded at start: see initialModelSource), so the
+ * layer and channel are checked against that model's layers; it is written back (history.replaceState) on
+ * every change; a new image resets the occlusion view. Also the test hook's numeric view of the occlusion map.
  */
-import { parseView, serialiseView, type UrlView } from '../ui/urlState';
+import { parseView, serialiseView, urlSelection, type UrlView } from '../ui/urlState';
 import type { LensState, LensStore } from './types';
 
 /** The loaded model's id, where the model menu records where it came from; read-only here. */
@@ -34,18 +35,12 @@ export function installVisualizerSync(store: LensStore, location: Location = win
   let applied = false;
   const applyLayer = (s: LensState) => {
     applied = true;
-    const layer = wanted.layer ? s.model?.mapLayers.find((l) => l.name === wanted.layer) : undefined;
-    if (wanted.layer && !layer) {
-      s.setNotice(
-        `The model has no layer "${wanted.layer}" (from the address); showing ${s.layer ?? 'none'}.`,
-      );
-      return;
-    }
-    if (layer) s.setLayer(layer.name);
-    if (layer && wanted.channel !== null && wanted.channel < layer.channels) {
-      store.getState().selectChannel(wanted.channel);
-    }
+    const pick = urlSelection(wanted, s.model?.mapLayers ?? [], s.layer);
+    if (pick.layer) s.setLayer(pick.layer);
+    if (pick.layer && pick.channel !== null) store.getState().selectChannel(pick.channel);
     const now = store.getState();
+    // A notice from loading the model (e.g. the address's model could not be loaded) is kept.
+    if (pick.problem) now.setNotice(now.notice ? `${now.notice} ${pick.problem}` : pick.problem);
     if (now.tab === 'filters' && !now.filters) void now.loadFilters();
   };
 

@@ -17,11 +17,20 @@ interface TileProps {
   maps: FeatureMapsResult;
   channel: number;
   selected: boolean;
+  /** Mark the map's strongest activation: the position the projection (strongest-activation mode) shows. */
+  marked: boolean;
   tabbable: boolean;
   onSelect: (channel: number) => void;
 }
 
-const FeatureTile = memo(function FeatureTile({ maps, channel, selected, tabbable, onSelect }: TileProps) {
+const FeatureTile = memo(function FeatureTile({
+  maps,
+  channel,
+  selected,
+  marked,
+  tabbable,
+  onSelect,
+}: TileProps) {
   const source = useMemo<RgbaSource>(
     () => ({
       width: maps.width,
@@ -53,6 +62,21 @@ const FeatureTile = memo(function FeatureTile({ maps, channel, selected, tabbabl
       <span className="tile-index" aria-hidden="true">
         {channel}
       </span>
+      {marked && max > 0 && (
+        <span
+          className="fmap-marker"
+          data-testid="fmap-marker"
+          data-row={Math.floor(at / maps.width)}
+          data-col={at % maps.width}
+          aria-hidden="true"
+          style={{
+            left: `${((at % maps.width) / maps.width) * 100}%`,
+            top: `${(Math.floor(at / maps.width) / maps.height) * 100}%`,
+            width: `${100 / maps.width}%`,
+            height: `${100 / maps.height}%`,
+          }}
+        />
+      )}
     </button>
   );
 });
@@ -79,6 +103,7 @@ export function FeatureGrid() {
   const hasImage = useLens((s) => s.image !== null);
   const computing = useLens((s) => s.jobs.maps > 0 || s.jobs.image > 0);
   const sort = useLens((s) => s.fmapSort);
+  const markMax = useLens((s) => s.mode === 'max');
   const setSort = useLens((s) => s.setFmapSort);
   const gridRef = useRef<HTMLDivElement>(null);
   const [focus, setFocus] = useState(0);
@@ -180,6 +205,7 @@ export function FeatureGrid() {
               maps={maps}
               channel={c}
               selected={c === channel}
+              marked={c === channel && markMax}
               tabbable={c === active}
               onSelect={onSelect}
             />

@@ -1,7 +1,8 @@
 /**
  * One occlusion heat map (panels b, d, e): a canvas with one pixel per square position, enlarged with crisp
  * pixels by CSS. Colours come from a lookup table over the typed arrays (no per-cell React elements). Cells
- * can be hovered and clicked (or chosen with the arrow keys and Enter) to select a square.
+ * can be hovered; the arrow keys move the selected square; a click or Enter picks a square (onPick: the
+ * occlusion view then also selects the mapped layer and channel in the other views).
  */
 import { useLayoutEffect, useRef, type KeyboardEvent, type PointerEvent, type ReactNode } from 'react';
 
@@ -13,7 +14,10 @@ interface Props {
   /** RGBA bytes, rows * cols * 4, or null before anything is computed. */
   rgba: Uint8ClampedArray | null;
   selected: number | null;
+  /** The arrow keys moved the selection (Escape: null). */
   onSelect: (cell: number | null) => void;
+  /** A cell was clicked, or Enter pressed on the selected one (the first cell when none is). */
+  onPick: (cell: number) => void;
   onHover: (cell: number | null) => void;
   children?: ReactNode;
 }
@@ -44,6 +48,7 @@ export function OcclusionHeatmap({
   rgba,
   selected,
   onSelect,
+  onPick,
   onHover,
   children,
 }: Props) {
@@ -75,6 +80,11 @@ export function OcclusionHeatmap({
       onSelect(null);
       return;
     }
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      if (rows > 0 && cols > 0) onPick(Math.min(at, rows * cols - 1));
+      return;
+    }
     const to = moves[e.key];
     if (!to) return;
     e.preventDefault();
@@ -98,11 +108,11 @@ export function OcclusionHeatmap({
       className="heatmap"
       tabIndex={0}
       role="group"
-      aria-label={`${label}: click a cell or use the arrow keys to select a square position, Escape to clear`}
+      aria-label={`${label}: click a cell, or move with the arrow keys and press Enter, to select a square position and this feature map; Escape clears`}
       onKeyDown={onKeyDown}
       onPointerMove={(e: PointerEvent<HTMLDivElement>) => onHover(cellAt(e, e.currentTarget, rows, cols))}
       onPointerLeave={() => onHover(null)}
-      onClick={(e) => onSelect(cellAt(e, e.currentTarget, rows, cols))}
+      onClick={(e) => onPick(cellAt(e, e.currentTarget, rows, cols))}
       style={{ aspectRatio: `${cols} / ${rows}` }}
     >
       <canvas

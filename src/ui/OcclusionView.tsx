@@ -1,8 +1,9 @@
 /**
  * Occlusion sensitivity, all five panels of Zeiler & Fergus's Fig. 7: (a) the image with the grey square,
- * (b) the total activation of one feature map per square position, (c) that map's deconvnet projection,
- * (d) the probability of one class per position, (e) the most probable class per position. The map fills in
- * coarse-first as the worker sends partial results; the run can be cancelled.
+ * (b) the total activation of one feature map per square position, (c) that map's deconvnet projection
+ * beside its projections in other images (./OcclusionOthers.tsx), (d) the probability of one class per
+ * position, (e) the most probable class per position. The map fills in coarse-first as the worker sends
+ * partial results; the run can be cancelled. Picking a square selects the mapped feature map everywhere.
  */
 import { useLayoutEffect, useMemo, useRef, useState, type ChangeEvent, type PointerEvent } from 'react';
 import { useLens } from '../state/store';
@@ -11,6 +12,7 @@ import { colourBarRgba, cssColour, heatmapRgba, labelMapRgba, valueRange } from 
 import { canvasByTestId, ExportButton } from './ExportButton';
 import { formatMs } from './InputPanel';
 import { OcclusionHeatmap } from './OcclusionHeatmap';
+import { OcclusionOthers } from './OcclusionOthers';
 import { RgbaCanvas } from './RgbaCanvas';
 import './visualizer.css';
 
@@ -127,6 +129,11 @@ export function OcclusionView() {
   const runOcclusion = useLens((s) => s.runOcclusion);
   const cancelOcclusion = useLens((s) => s.cancelOcclusion);
   const selectCell = useLens((s) => s.selectOcclusionCell);
+  const selectMap = useLens((s) => s.selectMap);
+  const setTab = useLens((s) => s.setTab);
+  const linked = useLens(
+    (s) => result !== null && s.layer === result.request.layer && s.channel === result.request.channel,
+  );
   const [hover, setHover] = useState<number | null>(null);
 
   const [h, w] = model?.inputSize ?? [224, 224];
@@ -169,6 +176,13 @@ export function OcclusionView() {
         ` · top: ${labels[result.label[cell] ?? 0] ?? result.label[cell]}`
       : null;
   const num = (e: ChangeEvent<HTMLInputElement>) => Math.round(Number(e.target.value));
+  // Linked view: picking a square (click, or Enter) also selects the mapped feature map everywhere (the
+  // feature-map grid, the projection panel, the address); the arrow keys only move the square.
+  const pick = (picked: number) => {
+    selectCell(picked);
+    if (result) selectMap(result.request.layer, result.request.channel);
+  };
+  const heatmapProps = { rows, cols, selected, onSelect: selectCell, onPick: pick, onHover: setHover };
 
   if (!image) {
     return (
@@ -328,17 +342,27 @@ export function OcclusionView() {
           <OcclusionHeatmap
             testId="occlusion-activation"
             label="total activation of the feature map per square position"
-            rows={rows}
-            cols={cols}
             rgba={maps?.activation ?? null}
-            selected={selected}
-            onSelect={selectCell}
-            onHover={setHover}
+            {...heatmapProps}
           />
           <ColourBar range={maps?.actRange ?? null} />
+          {result && (
+            <p className="caption occ-link" data-testid="occlusion-link">
+              {linked ? (
+                <>
+                  {result.request.layer} #{result.request.channel} is selected in the feature maps.{' '}
+                  <button type="button" className="link-button" onClick={() => setTab('features')}>
+                    Show
+                  </button>
+                </>
+              ) : (
+                `Click a square (or press Enter) to select it and ${result.request.layer} #${result.request.channel} in the feature maps.`
+              )}
+            </p>
+          )}
         </figure>
 
-        <figure className="panel occ-panel">
+        <figure className="panel occ-panel occ-panel-c" data-testid="occlusion-panel-c">
           <figcaption>
             <span className="panel-title">
               (c) projection of {projection?.request.layer ?? layer} #{projection?.request.channel ?? channel}
@@ -349,22 +373,27 @@ export function OcclusionView() {
               disabled={!projection}
             />
           </figcaption>
-          <div className="canvas-frame" style={{ aspectRatio: `${w} / ${h}` }}>
-            <RgbaCanvas
-              source={projection}
-              emptyWidth={w}
-              emptyHeight={h}
-              data-testid="occlusion-projection"
-              className="contain"
-              role="img"
-              aria-label={
-                projection
-                  ? `deconvnet projection of ${projection.request.layer} channel ${projection.request.channel}`
-                  : 'no projection yet'
-              }
-            />
+          <div className="occ-c-body">
+            <div>
+              <div className="canvas-frame" style={{ aspectRatio: `${w} / ${h}` }}>
+                <RgbaCanvas
+                  source={projection}
+                  emptyWidth={w}
+                  emptyHeight={h}
+                  data-testid="occlusion-projection"
+                  className="contain"
+                  role="img"
+                  aria-label={
+                    projection
+                      ? `deconvnet projection of ${projection.request.layer} channel ${projection.request.channel}`
+                      : 'no projection yet'
+                  }
+                />
+              </div>
+              <p className="caption">this image: strongest activation, deconvnet</p>
+            </div>
+            <OcclusionOthers />
           </div>
-          <p className="caption">strongest activation, deconvnet</p>
         </figure>
 
         <figure className="panel occ-panel">
@@ -381,12 +410,8 @@ export function OcclusionView() {
           <OcclusionHeatmap
             testId="occlusion-probability"
             label="probability of the chosen class per square position"
-            rows={rows}
-            cols={cols}
             rgba={maps?.probability ?? null}
-            selected={selected}
-            onSelect={selectCell}
-            onHover={setHover}
+            {...heatmapProps}
           />
           <ColourBar range={maps?.probRange ?? null} />
         </figure>
@@ -403,12 +428,8 @@ export function OcclusionView() {
           <OcclusionHeatmap
             testId="occlusion-label"
             label="most probable class per square position"
-            rows={rows}
-            cols={cols}
             rgba={maps?.labels.rgba ?? null}
-            selected={selected}
-            onSelect={selectCell}
-            onHover={setHover}
+            {...heatmapProps}
           />
           <ul className="occ-legend" data-testid="occlusion-legend" aria-label="classes in the map">
             {maps?.labels.legend.map((e) => (

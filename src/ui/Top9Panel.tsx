@@ -138,7 +138,8 @@ function SetPicker() {
   );
 }
 
-function Progress() {
+/** The top-9 scan's progress: images done, rate and time left (also shown by the occlusion panel (c)). */
+export function Top9Progress() {
   const record = useLens((s) => s.top9Record);
   const status = useLens((s) => s.top9Status);
   const clock = useLens((s) => s.top9Clock);
@@ -263,7 +264,7 @@ export function Top9Panel() {
             Cancel
           </button>
         )}
-        <Progress />
+        <Top9Progress />
         <span className="caption" data-testid="top9-status" role="status">
           {STATUS_TEXT[status]}
           {fromStorage && status !== 'loading' ? ' (stored)' : ''}

@@ -51,6 +51,41 @@ export function parseView(search: string): UrlView {
   };
 }
 
+/** A feature-map layer as the address check needs it. */
+export interface UrlLayer {
+  name: string;
+  channels: number;
+}
+
+/**
+ * What the address's layer and channel select in a model with these layers: the layer (null: keep the
+ * current one, `current`), the channel (null: none) and, when the address names something the model lacks,
+ * a sentence saying so (for a notice). Applied once the model is loaded: layer names differ between models.
+ */
+export function urlSelection(
+  view: Pick<UrlView, 'layer' | 'channel'>,
+  layers: readonly UrlLayer[],
+  current: string | null,
+): { layer: string | null; channel: number | null; problem: string | null } {
+  if (view.layer === null) return { layer: null, channel: null, problem: null };
+  const layer = layers.find((l) => l.name === view.layer);
+  if (!layer) {
+    return {
+      layer: null,
+      channel: null,
+      problem: `The model has no layer "${view.layer}" (named in the address); showing ${current ?? 'none'}.`,
+    };
+  }
+  if (view.channel !== null && view.channel >= layer.channels) {
+    return {
+      layer: layer.name,
+      channel: null,
+      problem: `${layer.name} has ${layer.channels} channels: channel ${view.channel} (named in the address) is not selected.`,
+    };
+  }
+  return { layer: layer.name, channel: view.channel, problem: null };
+}
+
 /**
  * Writes a view into a query string, keeping parameters this module does not own. Defaults and nulls are left
  * out, so the plain view has a plain address. Returns '' or a string starting with '?'.

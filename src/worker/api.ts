@@ -69,7 +69,7 @@ export interface InitOptions {
 export interface InitResult {
   backend: BackendInfo;
   model: ModelInfo;
-  /** Why `InitOptions.model` could not be loaded, when the model at modelUrl was loaded instead. */
+  /** Why `InitOptions.model` could not be loaded (a phrase), when the model at modelUrl was loaded instead. */
   fallback?: string;
 }
 

@@ -87,7 +87,8 @@ export async function loadModelSource(source: ModelSource, onProgress: Progress)
   } catch (e) {
     throw storageError(e, 'read the stored model');
   }
-  if (!entry) throw new ModelLoadError(
+  if (!entry)
+    throw new ModelLoadError(
       'no such model is stored in this browser (it was deleted, or its import never finished)',
     );
   const json = entry.modelJson;
