@@ -181,7 +181,7 @@ export function FeatureGrid() {
         </label>
         <span className="caption" data-testid="maps-caption">
           {maps
-            ? `${maps.channels} maps of ${maps.width}×${maps.height} · ${formatMs(maps.ms)} · click or press Enter to project, arrows to move`
+            ? `${maps.channels} maps of ${maps.width}×${maps.height} · ${formatMs(maps.ms)} · faded: all zero · click or press Enter to project, arrows to move`
             : info
               ? `${info.channels} maps of ${info.width}×${info.height}`
               : ''}
