@@ -167,3 +167,68 @@ test('a truncated ONNX gives an error naming it; a half-written entry is removed
   await expect(page.getByTestId('notice')).toContainText('half-written');
   expect(await page.evaluate(() => window.__zfLensModels?.storedIds())).not.toContain('m-interrupted');
 });
+
+/** Records in the top-9 index database (0 when it does not exist yet). */
+function top9Records(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('zf-lens-top9');
+        open.onerror = () => reject(new Error('could not open zf-lens-top9'));
+        open.onsuccess = () => {
+          const db = open.result;
+          if (!db.objectStoreNames.contains('scans')) {
+            db.close();
+            resolve(0);
+            return;
+          }
+          const count = db.transaction('scans').objectStore('scans').count();
+          count.onsuccess = () => {
+            db.close();
+            resolve(count.result);
+          };
+          count.onerror = () => reject(new Error('could not count the top-9 records'));
+        };
+      }),
+  );
+}
+
+test('clear all stored data: models, top-9 indexes and remembered choices go; the image stays', async ({
+  page,
+}) => {
+  await openApp(page, defaultName);
+  // A stored model, the current one (remembered), with an image open.
+  await page.getByTestId('model-input').setInputFiles(tempFile('tiny-net.onnx', tinyOnnx()));
+  await expect(page.getByTestId('model-name')).toHaveText(TINY);
+  await dropFile(page, 'pattern.png', 'image/png', makePng());
+  await expect(page.getByTestId('image-caption')).toContainText('pattern.png');
+  // A stored top-9 index (a scan of four probe images with the imported model).
+  await page.getByTestId('tab-top9').click();
+  const count = page.getByTestId('top9-count');
+  await count.fill('4');
+  await count.press('Enter');
+  await page.getByTestId('top9-scan').click();
+  await expect(page.getByTestId('top9-panel')).toHaveAttribute('data-status', 'done');
+  expect(await top9Records(page)).toBe(1);
+  expect(await page.evaluate(() => window.__zfLensModels?.storedIds())).toHaveLength(1);
+
+  await page.getByTestId('storage-open').click();
+  await expect(page.getByTestId('storage-use')).toContainText('This browser holds');
+  await page.getByTestId('storage-clear').click();
+  await page.getByTestId('storage-clear-confirm').click();
+  await expect(page.getByTestId('notice')).toContainText('Cleared 1 stored model, 1 top-9 index');
+  // The default model takes the stored one's place; the image is analysed again with it.
+  await expect(page.getByTestId('model-name')).toHaveText(defaultName);
+  await expect(page.getByTestId('model-menu')).toHaveValue('default');
+  await expect(page.getByTestId('model-menu').locator('option[value^="m-"]')).toHaveCount(0);
+  await expect(page.getByTestId('image-caption')).toContainText('pattern.png');
+  expect(await page.evaluate(() => window.__zfLensModels?.storedIds())).toEqual([]);
+  expect(await top9Records(page)).toBe(0);
+  const kept = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('zf-lens:')));
+  expect(kept).toEqual([]);
+
+  // Nothing comes back after a reload.
+  await openApp(page, defaultName);
+  await expect(page.getByTestId('model-menu')).toHaveValue('default');
+  await expect(page.getByTestId('error')).toHaveCount(0);
+});

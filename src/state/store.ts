@@ -10,6 +10,7 @@ import { createVisualizerSlice } from './visualizerSlice';
 import { createTop9Slice } from './top9Slice';
 import { createCameraSlice } from './cameraSlice';
 import { createOccOthersSlice } from './occOthersSlice';
+import { createStorageSlice } from './storageSlice';
 import type { LensDeps, LensState, LensStore } from './types';
 
 export type * from './types';
@@ -25,6 +26,7 @@ export function createLensStore(deps: LensDeps): LensStore {
     ...createTop9Slice(set, get, deps),
     ...createCameraSlice(set, get, deps),
     ...createOccOthersSlice(set, get, deps),
+    ...createStorageSlice(set, get, deps),
   }));
 }
 

@@ -18,6 +18,7 @@ import type { Top9Slice } from './top9Slice';
 import type { CameraSlice } from './cameraSlice';
 import type { InitialModel, ModelsSlice } from './modelsSlice';
 import type { OccOthersSlice } from './occOthersSlice';
+import type { StorageSlice } from './storageSlice';
 
 /** What the store's actions need from outside: the worker and where the model lives. */
 export interface LensDeps {
@@ -111,7 +112,8 @@ export type LensState = ModelSlice &
   ModelsSlice &
   Top9Slice &
   CameraSlice &
-  OccOthersSlice;
+  OccOthersSlice &
+  StorageSlice;
 
 export type LensStore = StoreApi<LensState>;
 

@@ -167,6 +167,18 @@ export function deleteStoredModel(id: string): Promise<void> {
   });
 }
 
+/**
+ * Deletes every stored model that is not being imported right now (an import in progress, in any tab,
+ * holds its lock and keeps its entry). Returns how many were deleted.
+ */
+export async function deleteAllStoredModels(): Promise<number> {
+  const db = await openModelDb();
+  const held = await heldLocks();
+  const ids = (await db.getAllKeys('models')).filter((id) => !held?.has(importLockName(id)));
+  for (const id of ids) await deleteStoredModel(id);
+  return ids.length;
+}
+
 /** Complete stored models, oldest first, without their model.json. */
 export async function listStoredModels(): Promise<StoredModelMeta[]> {
   const db = await openModelDb();

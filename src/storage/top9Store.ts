@@ -72,3 +72,11 @@ export async function saveTop9(record: Top9Record): Promise<void> {
 export async function deleteTop9(key: string): Promise<void> {
   await (await db()).delete('scans', key);
 }
+
+/** Deletes every stored top-9 index; returns how many there were. */
+export async function deleteAllTop9(): Promise<number> {
+  const database = await db();
+  const count = await database.count('scans');
+  await database.clear('scans');
+  return count;
+}

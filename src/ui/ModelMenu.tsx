@@ -3,6 +3,7 @@ import { describeEntry, SESSION_MODEL_ID } from '../state/modelsSlice';
 import { useLens } from '../state/store';
 import type { ModelStage } from '../worker/modelApi';
 import { MODEL_FILE_ACCEPT } from './modelFiles';
+import { StorageControl } from './StorageControl';
 
 const STAGE_LABEL: Record<ModelStage, string> = {
   reading: 'Reading',
@@ -128,6 +129,7 @@ export function ModelMenu() {
         />
         store as float16
       </label>
+      <StorageControl />
       {job && (
         <span className="model-progress" data-testid="model-progress" data-stage={job.stage}>
           <span className="model-progress-label">
