@@ -29,10 +29,11 @@ export function probePixels(seed: number, index: number): Pixels {
   return { data: sample.pixels, width: sample.width, height: sample.height, channels: 3 };
 }
 
-function loadImage(ref: Top9ImageRef): Promise<Pixels> {
+/** A set's image; transparent pixels over the model's mean colour, as for the current image. */
+function loadImage(ref: Top9ImageRef, model: ZfModel): Promise<Pixels> {
   return ref.kind === 'probe'
     ? Promise.resolve(probePixels(ref.seed, ref.index))
-    : decodeImage(ref.file, ref.name);
+    : decodeImage(ref.file, ref.name, model.spec.preprocessing.mean);
 }
 
 function setSize(set: Top9ScanSet): number {
@@ -89,7 +90,7 @@ export function createTop9Handlers(ctx: Top9Context): Top9WorkerApi {
       let last: TopKState | null = request.state;
       const source = async (index: number): Promise<ScanImage | null> => {
         const ref = refAt(set, index);
-        return ref ? loadImage(ref) : null;
+        return ref ? loadImage(ref, model) : null;
       };
       try {
         const state = await topKScan(model, source, {
@@ -122,7 +123,7 @@ export function createTop9Handlers(ctx: Top9Context): Top9WorkerApi {
       return ctx.queue.run('top9-project', async (): Promise<Top9ProjectResult> => {
         const model = ctx.model();
         const t0 = performance.now();
-        const images = await Promise.all(request.images.map(loadImage));
+        const images = await Promise.all(request.images.map((ref) => loadImage(ref, model)));
         const projections = projectTop(model, request.entries, images, {
           layer: request.layer,
           channel: request.channel,

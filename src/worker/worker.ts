@@ -173,9 +173,10 @@ const api: LensWorkerApi = {
 
   setImage(file, name) {
     return queue.run('image', async (): Promise<ImageResult> => {
-      requireModel();
+      const m = requireModel();
       const t0 = performance.now();
-      const pixels = await decodeImage(file, name);
+      // Transparent pixels over the model's mean colour: zero network input (see decodeImage).
+      const pixels = await decodeImage(file, name, m.spec.preprocessing.mean);
       const result = await adoptPixels(pixels, t0);
       lastImage = { file, name };
       return result;
