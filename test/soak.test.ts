@@ -1,6 +1,7 @@
 /**
  * A long session, scripted on the engine (wasm, the backend a machine without a GPU uses): 1,000 projections
- * (every method, mode and map layer, over many images), 20 occlusion maps and a 5,000-image top-9 scan.
+ * (every method, mode and map layer, over many images), 20 occlusion maps and a 10,000-image top-9 scan (the
+ * reliability issue asks for 5,000, the performance issue for 10,000).
  * After warm-up the tensor count and bytes must return to the same value after every step, the wasm heap
  * must stop growing, and the JavaScript heap must stay within a few megabytes (garbage collected first).
  */
@@ -102,7 +103,7 @@ describe('a long session on wasm', () => {
     }
   }
 
-  it('1,000 projections, 20 occlusion maps and a 5,000-image scan leave tensors and memory flat', async () => {
+  it('1,000 projections, 20 occlusion maps and a 10,000-image scan leave tensors and memory flat', async () => {
     // Warm-up: every kernel, batch shape and memo (polyphase kernels) made once.
     await projections(mapLayers.length * 6, 0);
     await occlusions(2);
@@ -130,21 +131,21 @@ describe('a long session on wasm', () => {
     let peakEarly = 0;
     let peakLate = 0;
     let scanned = 0;
-    await topKScan(model, (i) => (i < 5000 ? images[i % images.length] : null), {
+    await topKScan(model, (i) => (i < 10_000 ? images[i % images.length] : null), {
       layer: 'conv2',
       batchSize: 32,
-      total: 5000,
+      total: 10_000,
       onProgress: (done) => {
         scanned = done;
         const live = tf.memory().numTensors;
-        if (done <= 2500) peakEarly = Math.max(peakEarly, live);
+        if (done <= 5000) peakEarly = Math.max(peakEarly, live);
         else peakLate = Math.max(peakLate, live);
       },
     });
-    expect(scanned).toBe(5000);
+    expect(scanned).toBe(10_000);
     expect(peakLate).toBeLessThanOrEqual(peakEarly);
     expect(peakEarly - base.numTensors).toBeLessThanOrEqual(2 * 32 + 4);
-    flat('a 5,000-image scan');
+    flat('a 10,000-image scan');
 
     expect(wasmHeapBytes(), 'wasm heap growth after warm-up').toBe(wasmBase);
     expect(jsHeapBytes() - jsBase, 'JavaScript heap growth after warm-up').toBeLessThan(8 * 2 ** 20);
