@@ -21,3 +21,4 @@ export * from './ops/occlusion';
 export * from './ops/receptiveField';
 export * from './ops/topk';
 export * from './ops/filters';
+export * from './ops/warm';

@@ -1,0 +1,31 @@
+/** warmShapes runs every requested batch shape once and keeps nothing but the model's own memo. */
+import { describe, expect, it } from 'vitest';
+import { tf } from '../src/engine/tf';
+import { createModel } from '../src/engine/model/model';
+import { warmShapes } from '../src/engine/ops/warm';
+import { NODE_BACKENDS, useBackend } from './helpers';
+import { smallSpec, smallWeights } from './fixtures/small-model';
+
+describe.each(NODE_BACKENDS)('warmShapes on %s', (backend) => {
+  it('runs batch 1 (with a projection) and each batch size, leaking no tensor', async () => {
+    await useBackend(backend);
+    const model = createModel(smallSpec, smallWeights(4));
+    try {
+      const before = tf.memory().numTensors;
+      const kernels: string[] = [];
+      // Every forward pass starts with the first layer's convolution: count its batch sizes.
+      const profile = await tf.profile(() => warmShapes(model, [4, 1, 16]));
+      for (const k of profile.kernels)
+        if (k.name.includes('Conv2D') && k.inputShapes[1]?.[2] === 3)
+          kernels.push(String(k.inputShapes[0]?.[0]));
+      expect(new Set(kernels)).toEqual(new Set(['1', '4', '16']));
+      // The projection's memo (polyphase kernels, on the CPU backends) is the only thing kept, and only once.
+      const afterFirst = tf.memory().numTensors;
+      await warmShapes(model, [4, 16]);
+      expect(tf.memory().numTensors).toBe(afterFirst);
+      expect(afterFirst - before).toBeLessThanOrEqual(3);
+    } finally {
+      model.dispose();
+    }
+  });
+});
