@@ -2,12 +2,10 @@
  * Importing, storing, switching and deleting models in the browser (wasm backend: WebGPU here is a CPU
  * emulation and slow). The ONNX files are built in this Node process with the tests' ONNX builder.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { OnnxChain } from '../test/fixtures/onnxBuilder';
 import { dropFile, makePng, servedSpec, waitIdle, workerTensors } from './helpers';
+import { tempFile, TINY, tinyOnnx } from './tinyModel';
 
 declare global {
   interface Window {
@@ -19,28 +17,6 @@ declare global {
 }
 
 const defaultName = servedSpec().name;
-const TINY = 'tiny-e2e-net';
-
-/** A small ONNX chain: conv1 (6 maps, 32x32) -> pool1 -> conv2 (8 maps) -> fc3 (5 classes) -> softmax. */
-function tinyOnnx(): Buffer {
-  const c = new OnnxChain({ name: TINY, inputSize: [32, 32], seed: 7 });
-  c.conv(6, 3, { pads: [1, 1, 1, 1] });
-  c.relu();
-  c.maxPool(2, { strides: [2, 2] });
-  c.conv(8, 3);
-  c.relu();
-  c.flatten();
-  c.gemm(5);
-  c.softmax();
-  return Buffer.from(c.encode());
-}
-
-function tempFile(name: string, bytes: Buffer): string {
-  const dir = mkdtempSync(join(tmpdir(), 'zf-lens-e2e-'));
-  const path = join(dir, name);
-  writeFileSync(path, bytes);
-  return path;
-}
 
 async function openApp(page: Page, expectedModel: string): Promise<void> {
   await page.goto('/?backend=wasm');

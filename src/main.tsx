@@ -6,21 +6,24 @@ import { installTestHook } from './state/testHook';
 import { installVisualizerSync } from './state/visualizerSync';
 import { App } from './ui/App';
 import { BACKEND_NAMES, parseBackendName } from './worker/api';
-import { progressCallback, startLensWorker } from './worker/client';
+import { startWorkerHost, workerCallback } from './worker/client';
 import './ui/styles.css';
 
 const params = new URLSearchParams(window.location.search);
 const requested = params.get('backend');
 const backend = parseBackendName(requested);
 
-const worker = startLensWorker();
+const worker = startWorkerHost((message) =>
+  store.setState({ phase: 'failed', error: `The compute worker failed: ${message}` }),
+);
 const modelUrl = new URL(`${import.meta.env.BASE_URL}models/default/`, window.location.href).href;
 const initialModel = initialModelSource(modelUrl, window.location.search);
 const store = createLensStore({
   api: worker.api,
+  restartWorker: () => worker.restart(),
   modelUrl,
   backend,
-  progress: progressCallback,
+  callback: workerCallback,
   ...(initialModel ? { initialModel } : {}),
 });
 if (requested && !backend) {
@@ -30,9 +33,6 @@ if (requested && !backend) {
       `Unknown backend "${requested}" in the address; choosing automatically (${BACKEND_NAMES.join(' → ')}).`,
     );
 }
-worker.onCrash((message) =>
-  store.setState({ phase: 'failed', error: `The compute worker failed: ${message}` }),
-);
 installTestHook(store, worker.api);
 installVisualizerSync(store);
 installModelsTestHook();

@@ -80,7 +80,7 @@ export const createCameraSlice: SliceCreator<CameraSlice> = (set, get, deps) => 
     try {
       const result = await deps.api.setFrame(Comlink.transfer(frame, [frame]));
       // Adopted even if the camera was just stopped: the worker made it the current image.
-      get().adoptImage(result, CAMERA_IMAGE_NAME);
+      get().adoptImage(result, CAMERA_IMAGE_NAME, { kind: 'frame' });
       set((s) => ({ cameraFrames: s.cameraFrames + 1 }));
     } catch (e) {
       if (!isSuperseded(e))

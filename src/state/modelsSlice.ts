@@ -14,11 +14,12 @@ import {
   storageError,
   type StoredModelMeta,
 } from '../storage/modelDb';
-import type { ImageResult, ModelInfo } from '../worker/api';
+import type { ModelInfo } from '../worker/api';
 import { errorMessage, isSuperseded } from '../worker/client';
 import type { ModelSource, ModelStage, ModelSwitchResult } from '../worker/modelApi';
 import { modelProgressCallback } from '../worker/modelClient';
 import { parseView } from '../ui/urlState';
+import { loadedImage } from './imageSlice';
 import type { LensState, SliceCreator } from './types';
 
 export const MODEL_CHOICE_KEY = 'zf-lens:model';
@@ -137,16 +138,17 @@ async function probeFolder(url: string): Promise<boolean> {
   }
 }
 
-function loadedImage(result: ImageResult, name: string): NonNullable<LensState['image']> {
-  return {
-    id: result.imageId,
-    name,
-    input: result.input,
-    sourceWidth: result.sourceWidth,
-    sourceHeight: result.sourceHeight,
-    predictions: result.predictions,
-    ms: result.ms,
-  };
+/**
+ * The state once `model` replaced the loaded model: the selected layer stays if the new model has it (else
+ * its first map layer), the channel and the computed views are cleared.
+ */
+export function withModel(
+  s: Pick<LensState, 'layer'>,
+  model: ModelInfo,
+): Pick<LensState, 'model' | 'layer' | 'channel' | 'maps' | 'projection'> {
+  const layer =
+    s.layer && model.mapLayers.some((l) => l.name === s.layer) ? s.layer : (model.mapLayers[0]?.name ?? null);
+  return { model, layer, channel: null, maps: null, projection: null };
 }
 
 function formatBytes(n: number): string {
@@ -179,17 +181,11 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = (set, get, deps) => 
   function apply(result: ModelSwitchResult): void {
     const s = get();
     const model: ModelInfo = result.model;
-    const layer =
-      s.layer && model.mapLayers.some((l) => l.name === s.layer)
-        ? s.layer
-        : (model.mapLayers[0]?.name ?? null);
     set({
-      model,
-      layer,
-      channel: null,
-      maps: null,
-      projection: null,
-      image: result.image ? loadedImage(result.image, s.image?.name ?? 'image') : null,
+      ...withModel(s, model),
+      image: result.image
+        ? loadedImage(result.image, s.image?.name ?? 'image', s.image?.source ?? { kind: 'frame' })
+        : null,
     });
     if (model.source && model.source.kind !== 'session') writeChoice(model.source.id);
     rebuild();

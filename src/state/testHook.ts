@@ -1,6 +1,7 @@
 /**
- * A read-only test hook on `window.__zfLens` for end-to-end tests and debugging: a JSON snapshot of the
- * store (no pixel data; tests read pixels from the canvases) and the worker's tensor count.
+ * A test hook on `window.__zfLens` for end-to-end tests and debugging: a JSON snapshot of the store (no pixel
+ * data; tests read pixels from the canvases), the worker's tensor count, and a forced GPU device loss. `api`
+ * is the store's: it reaches the current worker, also after a restart.
  */
 import type { Remote } from 'comlink';
 import type { LensWorkerApi, WorkerMemory } from '../worker/api';
@@ -28,6 +29,8 @@ export interface ZfLensTestHook {
   memory(): Promise<WorkerMemory>;
   /** The occlusion map as plain numbers, or null. */
   occlusion(): OcclusionSnapshot | null;
+  /** Destroys the worker's WebGPU device, as a lost GPU would; false when the backend is not webgpu. */
+  loseDevice(): Promise<boolean>;
 }
 
 declare global {
@@ -64,6 +67,7 @@ export function installTestHook(store: LensStore, api: Remote<LensWorkerApi>): v
       };
     },
     memory: () => api.memory(),
+    loseDevice: () => api.loseDeviceForTest(),
     occlusion: () => occlusionSnapshot(store.getState()),
   };
 }

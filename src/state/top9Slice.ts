@@ -7,7 +7,6 @@
 import * as Comlink from 'comlink';
 import { deleteTop9, loadTop9, saveTop9, type Top9Record } from '../storage/top9Store';
 import { errorMessage, isSuperseded } from '../worker/client';
-import type { ImageResult } from '../worker/api';
 import type { Top9ImageRef, Top9ProjectResult, Top9ScanSet, TopKState } from '../worker/top9Api';
 import { entriesOf, isComplete, strongestChannel } from './top9Index';
 import type { ScanClock } from './top9Progress';
@@ -89,8 +88,6 @@ export interface Top9Slice {
    * current image. `tiles` are the top-9 view's or the occlusion panel's.
    */
   openTop9Tile(tiles: Top9ProjectResult, rank: number): Promise<void>;
-  /** Makes an analysed image (probe image, camera frame) the current one, like openFile. */
-  adoptImage(result: ImageResult, name: string): void;
 }
 
 /** The set the view is about, or null (files chosen in an earlier session are still described). */
@@ -182,6 +179,11 @@ function initialSet(): Pick<Top9Slice, 'top9Kind' | 'top9ProbeCount' | 'top9File
   return { top9Kind: 'probe', top9ProbeCount: count, top9FileSet: null };
 }
 
+/** The status of a (model, layer, set) with this stored scan. */
+function recordStatus(record: Top9Record | null): Top9Status {
+  return record ? (record.complete ? 'done' : 'paused') : 'idle';
+}
+
 export const createTop9Slice: SliceCreator<Top9Slice> = (set, get, deps) => {
   /** Writes to IndexedDB in order; a failure is reported once per scan, the scan goes on. */
   let saving: Promise<void> = Promise.resolve();
@@ -261,7 +263,7 @@ export const createTop9Slice: SliceCreator<Top9Slice> = (set, get, deps) => {
     async lookupTop9() {
       const key = currentTop9Key(get());
       if (key === get().top9ViewKey && get().top9Status !== 'idle') return;
-      if (scanning && scanning !== key) void deps.api.top9Cancel();
+      if (scanning && scanning !== key) deps.api.top9Cancel().catch(() => undefined);
       if (!key) {
         set({ top9ViewKey: null, top9Record: null, top9Tiles: null, top9Status: 'idle' });
         return;
@@ -281,7 +283,7 @@ export const createTop9Slice: SliceCreator<Top9Slice> = (set, get, deps) => {
         top9Record: record,
         top9FromStorage: record !== null,
         top9Clock: null,
-        top9Status: record ? (record.complete ? 'done' : 'paused') : 'idle',
+        top9Status: recordStatus(record),
       });
       const s = get();
       if (record?.names && s.top9Kind === 'files' && s.top9FileSet && s.top9FileSet.names.length === 0) {
@@ -345,14 +347,20 @@ export const createTop9Slice: SliceCreator<Top9Slice> = (set, get, deps) => {
         await saving;
         if (get().top9ViewKey === key) {
           const shown = final ?? get().top9Record;
-          set({
-            top9Record: shown,
-            top9Now: performance.now(),
-            top9Status: shown ? (shown.complete ? 'done' : 'paused') : 'idle',
-          });
+          set({ top9Record: shown, top9Now: performance.now(), top9Status: recordStatus(shown) });
         }
       } catch (e) {
-        if (get().top9ViewKey === key)
+        if (isSuperseded(e)) {
+          // The worker was restarted (its GPU stopped working): the scan stops where its last batch was
+          // saved, and can be resumed from there.
+          await saving;
+          if (get().top9ViewKey === key) {
+            set({
+              top9Status: recordStatus(get().top9Record),
+              top9Message: 'The scan was interrupted when the compute worker restarted; resume it to go on.',
+            });
+          }
+        } else if (get().top9ViewKey === key)
           set({ top9Status: 'error', top9Message: `The scan stopped: ${errorMessage(e)}` });
       } finally {
         scanning = null;
@@ -362,7 +370,7 @@ export const createTop9Slice: SliceCreator<Top9Slice> = (set, get, deps) => {
     cancelTop9() {
       if (!scanning) return;
       set({ top9Status: 'cancelling' });
-      void deps.api.top9Cancel();
+      deps.api.top9Cancel().catch(() => undefined);
     },
 
     async refreshTop9Tiles(channel) {
@@ -382,6 +390,7 @@ export const createTop9Slice: SliceCreator<Top9Slice> = (set, get, deps) => {
         return;
       }
       set({ top9Computing: true });
+      let computed = false;
       try {
         const tiles = await deps.api.top9Project({
           layer: record.layer,
@@ -390,14 +399,17 @@ export const createTop9Slice: SliceCreator<Top9Slice> = (set, get, deps) => {
           entries,
           images: images as Top9ImageRef[],
         });
+        computed = true;
         if (tilesWanted === want) set({ top9Tiles: tiles, top9TilesDone: record.state.imagesDone });
       } catch (e) {
-        if (!isSuperseded(e) && tilesWanted === want) {
-          tilesWanted = null;
+        if (!isSuperseded(e) && tilesWanted === want)
           set({ top9Message: `Could not project the top 9 of channel ${channel}: ${errorMessage(e)}` });
-        }
       } finally {
-        if (tilesWanted === want) set({ top9Computing: false });
+        if (tilesWanted === want) {
+          set({ top9Computing: false });
+          // Not computed (failed, superseded, or the worker restarted): the next request computes them.
+          if (!computed) tilesWanted = null;
+        }
       }
     },
 
@@ -414,36 +426,12 @@ export const createTop9Slice: SliceCreator<Top9Slice> = (set, get, deps) => {
       if (file) {
         await get().openFile(file, top9ImageName(s, index));
       } else if (s.top9Kind === 'probe') {
-        get().beginJob('image');
-        try {
-          get().adoptImage(await deps.api.openProbeImage(PROBE_SEED, index), probeName(index));
-        } catch (e) {
-          if (!isSuperseded(e)) set({ error: `Could not open ${probeName(index)}: ${errorMessage(e)}` });
-        } finally {
-          get().endJob('image');
-        }
+        await get().openProbeImage(PROBE_SEED, index);
       }
       if (get().image?.id === before) {
         void get().refreshMaps();
         void get().refreshProjection();
       }
-    },
-
-    adoptImage(result, name) {
-      set({
-        error: null,
-        image: {
-          id: result.imageId,
-          name,
-          input: result.input,
-          sourceWidth: result.sourceWidth,
-          sourceHeight: result.sourceHeight,
-          predictions: result.predictions,
-          ms: result.ms,
-        },
-      });
-      void get().refreshMaps();
-      void get().refreshProjection();
     },
   };
 };

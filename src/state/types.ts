@@ -5,6 +5,7 @@ import type {
   BackendInfo,
   BackendName,
   FeatureMapsResult,
+  ImageResult,
   LensWorkerApi,
   ModelInfo,
   Prediction,
@@ -22,13 +23,16 @@ import type { StorageSlice } from './storageSlice';
 
 /** What the store's actions need from outside: the worker and where the model lives. */
 export interface LensDeps {
+  /** The compute worker's API: the same object after restartWorker (it then reaches the new worker). */
   api: Remote<LensWorkerApi>;
+  /** Replaces the compute worker with a new, uninitialised one; calls in flight on the old one are superseded. */
+  restartWorker(): void;
   /** Absolute URL of the model folder, ending with '/'. */
   modelUrl: string;
   /** Backend forced by the page (`?backend=`), or null for the automatic choice. */
   backend: BackendName | null;
-  /** Wraps a progress callback so it can cross to the worker. */
-  progress: (fn: (fraction: number) => void) => (fraction: number) => void;
+  /** Wraps a callback (progress, a lost backend) so it can cross to the worker. */
+  callback: <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => void;
   /** The model to load at start instead of the one at modelUrl (named in the address, or the last one used). */
   initialModel?: InitialModel;
 }
@@ -40,7 +44,21 @@ export interface ModelSlice {
   loadProgress: number;
   /** Chooses the backend and loads the model (once). */
   loadModel(): Promise<void>;
+  /**
+   * The backend stopped working (`reason`, in words: the WebGPU device was lost): restarts the worker on a
+   * CPU backend with the same model and analyses the current image (or the one being opened) again. The
+   * selection, the views' results and stored data are kept. Runs once; later calls return the same promise.
+   */
+  recoverBackend(reason: string): Promise<void>;
 }
+
+/** How the current image was opened, so that it can be analysed again (by a restarted worker). */
+export type ImageSource =
+  /** A file the user opened (or a top-9 set's file). */
+  | { kind: 'file'; file: Blob }
+  | { kind: 'probe'; seed: number; index: number }
+  /** Known only by the pixels shown (a camera frame): those are analysed again. */
+  | { kind: 'frame' };
 
 export interface LoadedImage {
   id: number;
@@ -50,12 +68,27 @@ export interface LoadedImage {
   sourceHeight: number;
   predictions: Prediction[];
   ms: number;
+  source: ImageSource;
+}
+
+/** An image as it was asked for: enough to open it again. */
+export interface ImageRequest {
+  name: string;
+  source: ImageSource;
 }
 
 export interface ImageSlice {
   image: LoadedImage | null;
+  /** The file or probe image being opened now (not camera frames), or null. */
+  openingImage: ImageRequest | null;
   /** Decodes and analyses an image file; a bad file sets an error and keeps the current image. */
   openFile(file: Blob, name: string): Promise<void>;
+  /** Makes probe image `index` of the split `seed` the current image. */
+  openProbeImage(seed: number, index: number): Promise<void>;
+  /** Makes an analysed image (a file, probe image or camera frame) the current one; computes its views. */
+  adoptImage(result: ImageResult, name: string, source: ImageSource): void;
+  /** Opens an image again the way it was opened (a restarted worker lost the current or pending one). */
+  reopenImage(image: ImageRequest): Promise<void>;
 }
 
 export interface SelectionSlice {

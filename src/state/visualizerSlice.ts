@@ -124,7 +124,7 @@ export const createVisualizerSlice: SliceCreator<VisualizerSlice> = (set, get, d
       if (!get().occSetup) await get().prepareOcclusion();
       const { image, occLayer, occChannel, occClass, occSize, occStride, occRunning } = get();
       if (!image || occLayer === null || occChannel === null || occClass === null) return;
-      if (occRunning !== null) void deps.api.cancelOcclusion(occRunning);
+      if (occRunning !== null) deps.api.cancelOcclusion(occRunning).catch(() => undefined);
       const runId = ++nextRunId;
       set({ occRunning: runId, occResult: null, occSelected: null });
       const accept = (update: OcclusionUpdate) => {
@@ -152,7 +152,7 @@ export const createVisualizerSlice: SliceCreator<VisualizerSlice> = (set, get, d
 
     cancelOcclusion() {
       const running = get().occRunning;
-      if (running !== null) void deps.api.cancelOcclusion(running);
+      if (running !== null) deps.api.cancelOcclusion(running).catch(() => undefined);
     },
 
     selectOcclusionCell: (occSelected) => set({ occSelected }),
@@ -176,7 +176,7 @@ export const createVisualizerSlice: SliceCreator<VisualizerSlice> = (set, get, d
       try {
         set({ filters: await deps.api.filters() });
       } catch (e) {
-        set({ error: `Could not read the first layer's filters: ${errorMessage(e)}` });
+        if (!isSuperseded(e)) set({ error: `Could not read the first layer's filters: ${errorMessage(e)}` });
       }
     },
   };

@@ -9,9 +9,11 @@ function backendDetail(info: BackendInfo): string {
     lines.push('SwiftShader is a CPU emulation of a GPU: expect slow results.');
   }
   lines.push(
-    info.forced
-      ? `Forced by the page address (?backend=${info.forced}).`
-      : 'Chosen automatically: the first of webgpu, webgl, wasm, cpu that starts.',
+    info.lost
+      ? `Started after ${info.lost.backend} stopped working (${info.lost.reason}).`
+      : info.forced
+        ? `Forced by the page address (?backend=${info.forced}).`
+        : 'Chosen automatically: the first of webgpu, webgl, wasm, cpu that starts.',
   );
   for (const s of info.skipped) lines.push(`Skipped ${s.backend}: ${s.reason}`);
   return lines.join('\n');

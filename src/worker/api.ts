@@ -24,6 +24,20 @@ export function parseBackendName(value: string | null): BackendName | null {
   return (BACKEND_NAMES as readonly string[]).includes(value ?? '') ? (value as BackendName) : null;
 }
 
+/** Backends that run on the GPU: when one stops working, the others are not tried either. */
+const GPU_BACKENDS: readonly BackendName[] = ['webgpu', 'webgl'];
+
+/** The backends to try after `lost` stopped working: the CPU ones that come after it, in order. */
+export function fallbackBackends(lost: BackendName): BackendName[] {
+  return BACKEND_NAMES.slice(BACKEND_NAMES.indexOf(lost) + 1).filter((b) => !GPU_BACKENDS.includes(b));
+}
+
+/** A backend that stopped working (e.g. its WebGPU device was lost), and why, in words. */
+export interface LostBackend {
+  backend: BackendName;
+  reason: string;
+}
+
 /** One layer whose output is a stack of feature maps (conv, relu, lrn, max pool). */
 export interface MapLayerInfo {
   name: string;
@@ -55,6 +69,8 @@ export interface BackendInfo {
   forced: BackendName | null;
   /** For webgpu: the adapter, e.g. "google / swiftshader" (an emulated GPU) or "nvidia / ampere". */
   adapter: string | null;
+  /** The backend that stopped working before this one was started in its place. */
+  lost?: LostBackend;
 }
 
 export interface InitOptions {
@@ -64,6 +80,13 @@ export interface InitOptions {
   backend: BackendName | null;
   /** Load this model instead of the one at modelUrl (which stays the fallback if it fails). */
   model?: ModelSource;
+  /**
+   * A restart after `after.backend` stopped working: the backends of fallbackBackends(after.backend) are
+   * tried instead of `backend` or the automatic order.
+   */
+  after?: LostBackend;
+  /** The id the first image analysed gets (a restarted worker re-analyses the current image under its id). */
+  firstImageId?: number;
 }
 
 export interface InitResult {
@@ -141,9 +164,23 @@ export interface WorkerMemory {
 /** Thrown (by name) when a newer call of the same kind replaced a queued one before it started. */
 export const SUPERSEDED = 'SupersededError';
 
+/**
+ * Thrown (by name) for a call that ended because the worker's backend stopped working (or the worker was
+ * replaced for that reason): not an error to show; the call can be made again on the new worker.
+ */
+export const WORKER_LOST = 'WorkerLostError';
+
 export interface LensWorkerApi extends VisualizerApi, Top9WorkerApi, ModelWorkerApi {
-  /** Chooses a backend and loads the model. Call once, before anything else. */
-  init(options: InitOptions, onProgress?: (fraction: number) => void): Promise<InitResult>;
+  /**
+   * Chooses a backend and loads the model. Call once, before anything else; calls made before it finished
+   * wait for it. `onBackendLost` is called (with the reason, in words) if the backend stops working: the
+   * WebGPU device was lost. The worker is then of no further use: start a new one.
+   */
+  init(
+    options: InitOptions,
+    onProgress?: (fraction: number) => void,
+    onBackendLost?: (reason: string) => void,
+  ): Promise<InitResult>;
   /** Decodes an image file and runs the forward pass; the analysis is cached until the next image. */
   setImage(file: Blob, name: string): Promise<ImageResult>;
   /** Every channel of one layer as grey images, in one read. */
@@ -152,4 +189,6 @@ export interface LensWorkerApi extends VisualizerApi, Top9WorkerApi, ModelWorker
   project(imageId: number, request: ProjectionRequest): Promise<ProjectionResult>;
   /** Tensors alive in the worker (for leak checks). */
   memory(): Promise<WorkerMemory>;
+  /** For tests: destroys the WebGPU device, as a lost GPU would. False when the backend is not webgpu. */
+  loseDeviceForTest(): Promise<boolean>;
 }

@@ -3,10 +3,15 @@
  * when a newer job of the same kind arrives before they start: clicking through ten feature maps computes
  * the current one and the last one, not all ten.
  */
-import { SUPERSEDED } from './api';
+import { SUPERSEDED, WORKER_LOST } from './api';
 
 export class SupersededError extends Error {
   override name = SUPERSEDED;
+}
+
+/** A call ended by a lost backend (see WORKER_LOST). */
+export class WorkerLostError extends Error {
+  override name = WORKER_LOST;
 }
 
 export class LatestWinsQueue {

@@ -106,7 +106,8 @@ export function createTop9Handlers(ctx: Top9Context): Top9WorkerApi {
         });
         return { state, cancelled: false, ms: performance.now() - t0 };
       } catch (e) {
-        if (e instanceof DOMException && e.name === 'AbortError') {
+        // Cancelled here, not a read aborted by a lost GPU device (that fails the call: see worker.ts).
+        if (e instanceof DOMException && e.name === 'AbortError' && controller.signal.aborted) {
           return { state: last, cancelled: true, ms: performance.now() - t0 };
         }
         throw e;

@@ -22,28 +22,35 @@ import {
   type ZfModel,
 } from '../engine';
 import type { Tensor2D, Tensor4D } from '../engine/tf';
+import { aroundCalls } from './aroundCalls';
 import { describeWebGpuAdapter, diagnoseWebGpu } from './backends';
 import { decodeImage } from './decode';
-import { LatestWinsQueue, SupersededError } from './queue';
+import { DEVICE_LOSS_GRACE_MS, loseDevice, mayBeDeviceLoss, watchDeviceLoss } from './deviceLoss';
+import { LatestWinsQueue, SupersededError, WorkerLostError } from './queue';
 import { createModelApi, loadInitialModel } from './models';
 import { createVisualizerApi } from './occlusion';
 import { renderProjection } from './projection';
 import { createTop9Handlers } from './top9';
-import type {
-  FeatureMapsResult,
-  ImageResult,
-  InitOptions,
-  InitResult,
-  LensWorkerApi,
-  MapLayerInfo,
-  ModelInfo,
-  WorkerMemory,
+import {
+  fallbackBackends,
+  type FeatureMapsResult,
+  type ImageResult,
+  type InitOptions,
+  type InitResult,
+  type LensWorkerApi,
+  type MapLayerInfo,
+  type ModelInfo,
+  type WorkerMemory,
 } from './api';
 
 const TOP_K = 5;
 
 let model: ZfModel | null = null;
 let initialising: Promise<InitResult> | null = null;
+/** Why the backend stopped working (the WebGPU device was lost), or null while it works. */
+let lostReason: string | null = null;
+/** Settles with the reason when the backend's device is lost; null when it is not watched (not webgpu). */
+let deviceLost: Promise<string> | null = null;
 /** The analysis (resized image, input, forward pass with switches) of the current image only. */
 let current: { id: number; analysis: Analysis } | null = null;
 let lastImageId = 0;
@@ -96,8 +103,16 @@ function describeModel(m: ZfModel): ModelInfo {
   };
 }
 
-async function start(options: InitOptions, onProgress?: (fraction: number) => void): Promise<InitResult> {
-  const order = options.backend ? [options.backend] : BACKEND_ORDER;
+async function start(
+  options: InitOptions,
+  onProgress?: (fraction: number) => void,
+  onBackendLost?: (reason: string) => void,
+): Promise<InitResult> {
+  const order = options.after
+    ? fallbackBackends(options.after.backend)
+    : options.backend
+      ? [options.backend]
+      : BACKEND_ORDER;
   let choice: BackendChoice;
   try {
     choice = await chooseBackend(order);
@@ -107,6 +122,13 @@ async function start(options: InitOptions, onProgress?: (fraction: number) => vo
       cause: e,
     });
   }
+  deviceLost = watchDeviceLoss((reason) => {
+    lostReason ??= reason;
+    void onBackendLost?.(reason);
+  });
+  if (options.firstImageId !== undefined && Number.isSafeInteger(options.firstImageId)) {
+    lastImageId = Math.max(0, options.firstImageId - 1);
+  }
   const adapter = choice.backend === 'webgpu' ? await describeWebGpuAdapter() : null;
   for (const skipped of choice.skipped) {
     if (skipped.backend === 'webgpu') skipped.reason = (await diagnoseWebGpu()) ?? skipped.reason;
@@ -114,7 +136,12 @@ async function start(options: InitOptions, onProgress?: (fraction: number) => vo
   const loaded = await loadInitialModel(options, (f) => void onProgress?.(f));
   model = loaded.model;
   return {
-    backend: { ...choice, forced: options.backend, adapter },
+    backend: {
+      ...choice,
+      forced: options.after ? null : options.backend,
+      adapter,
+      ...(options.after ? { lost: options.after } : {}),
+    },
     model: { ...describeModel(loaded.model), source: loaded.source },
     ...(loaded.fallback ? { fallback: loaded.fallback } : {}),
   };
@@ -163,8 +190,8 @@ async function adoptPixels(pixels: Pixels, t0: number): Promise<ImageResult> {
 }
 
 const api: LensWorkerApi = {
-  init(options, onProgress) {
-    initialising ??= start(options, onProgress).catch((e: unknown) => {
+  init(options, onProgress, onBackendLost) {
+    initialising ??= start(options, onProgress, onBackendLost).catch((e: unknown) => {
       initialising = null;
       throw e;
     });
@@ -219,6 +246,29 @@ const api: LensWorkerApi = {
     const { numTensors, numBytes } = tf.memory();
     return { numTensors, numBytes };
   },
+
+  async loseDeviceForTest() {
+    return loseDevice();
+  },
 };
 
-Comlink.expose(api);
+/**
+ * Every call but init waits for init (a restarted worker gets calls while its model loads). Once the backend
+ * is lost, calls fail as WorkerLostError: the main thread is replacing this worker and shows no error for
+ * them. A call that failed the way a lost device fails waits for `device.lost` first (the aborted read comes
+ * first, by up to seconds).
+ */
+Comlink.expose(
+  aroundCalls(api, async (name, call) => {
+    if (name !== 'init') await initialising?.catch(() => undefined);
+    try {
+      return await call();
+    } catch (e) {
+      if (deviceLost && lostReason === null && mayBeDeviceLoss(e)) {
+        await Promise.race([deviceLost, new Promise((resolve) => setTimeout(resolve, DEVICE_LOSS_GRACE_MS))]);
+      }
+      if (lostReason !== null) throw new WorkerLostError(`the GPU stopped working (${lostReason})`);
+      throw e;
+    }
+  }),
+);
