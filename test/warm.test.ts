@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
 import { createModel } from '../src/engine/model/model';
 import { warmShapes } from '../src/engine/ops/warm';
+import { isSoftwareAdapter } from '../src/engine/backend';
 import { NODE_BACKENDS, useBackend } from './helpers';
 import { smallSpec, smallWeights } from './fixtures/small-model';
 
@@ -27,5 +28,16 @@ describe.each(NODE_BACKENDS)('warmShapes on %s', (backend) => {
     } finally {
       model.dispose();
     }
+  });
+});
+
+describe('isSoftwareAdapter (whether warming pays off)', () => {
+  it('names software rasterisers, not GPUs', () => {
+    expect(isSoftwareAdapter('google / swiftshader')).toBe(true);
+    expect(isSoftwareAdapter('mesa / llvmpipe')).toBe(true);
+    expect(isSoftwareAdapter('Microsoft Basic Render Driver')).toBe(true);
+    expect(isSoftwareAdapter('nvidia / hopper')).toBe(false);
+    expect(isSoftwareAdapter('apple / metal-3')).toBe(false);
+    expect(isSoftwareAdapter(null)).toBe(false);
   });
 });

@@ -44,3 +44,8 @@ export async function chooseBackend(order: readonly BackendName[] = BACKEND_ORDE
     `no TensorFlow.js backend could start (${skipped.map((s) => `${s.backend}: ${s.reason}`).join('; ')})`,
   );
 }
+
+/** Whether an adapter description names a software rasteriser (SwiftShader, llvmpipe, WARP): no real GPU. */
+export function isSoftwareAdapter(description: string | null): boolean {
+  return description !== null && /swiftshader|llvmpipe|softpipe|software|basic render/i.test(description);
+}

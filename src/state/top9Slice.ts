@@ -7,7 +7,13 @@
 import * as Comlink from 'comlink';
 import { deleteTop9, loadTop9, saveTop9, type Top9Record } from '../storage/top9Store';
 import { errorMessage, isSuperseded } from '../worker/client';
-import type { Top9ImageRef, Top9ProjectResult, Top9ScanSet, TopKState } from '../worker/top9Api';
+import {
+  TOP9_BATCH,
+  type Top9ImageRef,
+  type Top9ProjectResult,
+  type Top9ScanSet,
+  type TopKState,
+} from '../worker/top9Api';
 import { entriesOf, isComplete, strongestChannel } from './top9Index';
 import type { ScanClock } from './top9Progress';
 import {
@@ -25,7 +31,6 @@ import {
 import type { LensState, SliceCreator } from './types';
 
 /** Images per forward pass of a scan. */
-export const TOP9_BATCH = 8;
 
 /** Where the chosen set is remembered across reloads (localStorage). */
 const SET_STORAGE_KEY = 'zf-lens:top9-set';

@@ -8,6 +8,9 @@ import type { Box, ImageResult, ProjectionMethod, RgbaPixels } from './api';
 
 export type { TopEntry, TopKState };
 
+/** Images per batch of the app's top-9 scans (the worker warms this shape on a GPU). */
+export const TOP9_BATCH = 8;
+
 /** Where one image of a set comes from: a probe image (rendered in the worker) or a file (decoded there). */
 export type Top9ImageRef =
   { kind: 'probe'; seed: number; index: number } | { kind: 'file'; file: Blob; name: string };

@@ -15,6 +15,8 @@ import {
   SpecError,
   tf,
   topClasses,
+  warmShapes,
+  isSoftwareAdapter,
   type Analysis,
   type BackendChoice,
   type Prediction,
@@ -28,9 +30,10 @@ import { decodeImage } from './decode';
 import { DEVICE_LOSS_GRACE_MS, loseDevice, mayBeDeviceLoss, watchDeviceLoss } from './deviceLoss';
 import { LatestWinsQueue, SupersededError, WorkerLostError } from './queue';
 import { createModelApi, loadInitialModel } from './models';
-import { createVisualizerApi } from './occlusion';
+import { createVisualizerApi, OCCLUSION_MAX_BATCH } from './occlusion';
 import { renderProjection } from './projection';
 import { createTop9Handlers } from './top9';
+import { TOP9_BATCH } from './top9Api';
 import {
   fallbackBackends,
   type FeatureMapsResult,
@@ -64,6 +67,20 @@ function swapModel(next: ZfModel): void {
   current = null;
   if (model !== next) model?.dispose();
   model = next;
+  warm(next);
+}
+
+/** Whether to warm a model's batch shapes after it loads (a real GPU only). */
+let warmOnGpu = false;
+
+/** Queues the warm-up of `m`'s batch shapes: image analysis, projection, top-9 scans, occlusion maps. */
+function warm(m: ZfModel): void {
+  if (!warmOnGpu) return;
+  queue
+    .run('warm', async () => {
+      if (model === m) await warmShapes(m, [TOP9_BATCH, OCCLUSION_MAX_BATCH]);
+    })
+    .catch(() => undefined); // a failed warm-up only means the first real call compiles instead
 }
 
 function requireModel(): ZfModel {
@@ -135,6 +152,10 @@ async function start(
   }
   const loaded = await loadInitialModel(options, (f) => void onProgress?.(f));
   model = loaded.model;
+  // On a real GPU every new batch shape compiles pipelines: pay that now, not in the first click. (On a
+  // software GPU a warm-up would cost seconds per shape; on the CPU backends there is nothing to compile.)
+  warmOnGpu = choice.backend === 'webgpu' && adapter !== null && !isSoftwareAdapter(adapter);
+  warm(loaded.model);
   return {
     backend: {
       ...choice,
