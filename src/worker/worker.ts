@@ -59,7 +59,7 @@ let current: { id: number; analysis: Analysis } | null = null;
 let lastImageId = 0;
 const queue = new LatestWinsQueue();
 /** The last image analysed, analysed again when the model changes. */
-let lastImage: { file: Blob; name: string } | null = null;
+let lastImage: { file: Blob; name: string } | { pixels: Pixels } | null = null;
 
 /** Makes `next` the current model; the old one and the analysis made with it are disposed. */
 function swapModel(next: ZfModel): void {
@@ -199,6 +199,8 @@ async function adoptPixels(pixels: Pixels, t0: number): Promise<ImageResult> {
   }
   current?.analysis.dispose();
   current = { id: ++lastImageId, analysis };
+  // A probe image or camera frame is analysed again from its pixels (setImage replaces this with its file).
+  lastImage = { pixels };
   const result: ImageResult = {
     imageId: current.id,
     input,
@@ -260,7 +262,12 @@ const api: LensWorkerApi = {
     queue,
     swapModel,
     describeModel,
-    reanalyse: () => (lastImage ? api.setImage(lastImage.file, lastImage.name) : Promise.resolve(null)),
+    reanalyse: () => {
+      const last = lastImage;
+      if (!last) return Promise.resolve(null);
+      if ('file' in last) return api.setImage(last.file, last.name);
+      return queue.run('image', () => adoptPixels(last.pixels, performance.now()));
+    },
   }),
 
   async memory(): Promise<WorkerMemory> {
