@@ -201,6 +201,13 @@ test('linked views and panel (c): Enter on a square selects the map everywhere; 
   await page.keyboard.press('Enter');
   await expect.poll(async () => (await occlusion(page))?.selected).toBe(1);
   await expect(page).toHaveURL(new RegExp(`layer=${occ.layer}&channel=${occ.channel}(&|$)`));
+  // The feature-map view's input shows the selected square too (the second cell of the first row).
+  await page.getByTestId('tab-features').click();
+  const square = page.getByTestId('input-occluder');
+  await expect(square).toHaveAttribute('aria-label', /occlusion square selected at x [1-9]\d*, y 0$/);
+  const drawn = await readCanvas(page, 'input-occluder');
+  expect(drawn.data.some((v, i) => i % 4 === 3 && v > 0)).toBe(true);
+  await page.getByTestId('tab-occlusion').click();
 
   // Panel (c): no scan of the layer yet, so a hint and a button that scans it over the probe set.
   const others = page.getByTestId('occ-others');

@@ -7,13 +7,26 @@ interface Props {
   imageWidth: number;
   imageHeight: number;
   label: string;
+  /** Outline colour (default: the projection's amber). */
+  color?: string;
+  /** Dashed outline (an occluder square rather than a receptive field). */
+  dashed?: boolean;
+  testId?: string;
 }
 
 /**
  * A crisp rectangle over an image: a transparent canvas that covers its parent, sized to its CSS box times
  * devicePixelRatio (redrawn on resize), so the outline stays one sharp device pixel wide at any zoom.
  */
-export function BoxOverlay({ box, imageWidth, imageHeight, label }: Props) {
+export function BoxOverlay({
+  box,
+  imageWidth,
+  imageHeight,
+  label,
+  color = '#ffd27c',
+  dashed = false,
+  testId = 'input-overlay',
+}: Props) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const canvas = ref.current;
@@ -32,6 +45,7 @@ export function BoxOverlay({ box, imageWidth, imageHeight, label }: Props) {
       const sy = h / imageHeight;
       const line = Math.max(1, Math.round(2 * dpr));
       ctx.lineWidth = line;
+      ctx.setLineDash(dashed ? [4 * dpr, 3 * dpr] : []);
       ctx.strokeStyle = 'rgb(0 0 0 / 60%)';
       ctx.strokeRect(
         box.x * sx - line,
@@ -39,19 +53,19 @@ export function BoxOverlay({ box, imageWidth, imageHeight, label }: Props) {
         box.width * sx + 2 * line,
         box.height * sy + 2 * line,
       );
-      ctx.strokeStyle = '#ffd27c';
+      ctx.strokeStyle = color;
       ctx.strokeRect(box.x * sx, box.y * sy, box.width * sx, box.height * sy);
     };
     draw();
     const observer = new ResizeObserver(draw);
     observer.observe(canvas);
     return () => observer.disconnect();
-  }, [box, imageWidth, imageHeight]);
+  }, [box, imageWidth, imageHeight, color, dashed]);
   return (
     <canvas
       ref={ref}
       className="overlay"
-      data-testid="input-overlay"
+      data-testid={testId}
       role="img"
       aria-label={label}
       aria-hidden={box ? undefined : true}

@@ -10,6 +10,18 @@ export function InputPanel() {
   const inputSize = useLens((s) => s.model?.inputSize);
   const [h, w] = inputSize ?? [224, 224];
   const box = image && projection?.imageId === image.id ? projection.bounds : null;
+  // Linked view: the occlusion square selected on the Occlusion tab, drawn on this image too.
+  const occ = useLens((s) => s.occResult);
+  const occCell = useLens((s) => s.occSelected);
+  const square =
+    image && occ && occ.imageId === image.id && occCell !== null && occCell < occ.rows * occ.cols
+      ? {
+          x: (occCell % occ.cols) * occ.request.stride,
+          y: Math.floor(occCell / occ.cols) * occ.request.stride,
+          width: occ.request.size,
+          height: occ.request.size,
+        }
+      : null;
   const where = projection?.request;
   return (
     <figure className="panel image-panel">
@@ -33,6 +45,17 @@ export function InputPanel() {
             imageWidth={w}
             imageHeight={h}
             label={box && where ? `region projected from ${where.layer} channel ${where.channel}` : ''}
+          />
+        )}
+        {square && (
+          <BoxOverlay
+            box={square}
+            imageWidth={w}
+            imageHeight={h}
+            color="#7fd4ff"
+            dashed
+            testId="input-occluder"
+            label={`occlusion square selected at x ${square.x}, y ${square.y}`}
           />
         )}
         {!image && (
