@@ -36,6 +36,22 @@ export interface ForwardPass {
 /** Pool padding value: lower than any activation, finite so every backend handles it. */
 const POOL_PAD_VALUE = -1e30;
 
+/** Whether a padded pool's explicit padding is TensorFlow's SAME padding for its input size, kernel and stride. */
+export function matchesSamePadding(layer: ResolvedLayer): boolean {
+  if (layer.spec.type !== 'maxpool' || !layer.pad.some((v) => v > 0)) return false;
+  const { kernel, stride } = layer.spec;
+  const same = (size: number, k: number, s: number): [number, number] => {
+    const out = Math.ceil(size / s);
+    const total = Math.max((out - 1) * s + k - size, 0);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  };
+  const [h, w] = layer.inShape as [number, number, number];
+  const [top, bottom] = same(h, kernel[0], stride[0]);
+  const [left, right] = same(w, kernel[1], stride[1]);
+  const [pt, pb, pl, pr] = layer.pad;
+  return pt === top && pb === bottom && pl === left && pr === right;
+}
+
 function weight(model: ZfModel, name: string): Tensor {
   const w = model.weights.get(name);
   if (!w) throw new Error(`weight "${name}" is missing`);
@@ -68,6 +84,11 @@ export function applyLayer(
     case 'lrn':
       return { y: lrnForward(x as Tensor4D, spec), switches: null };
     case 'maxpool': {
+      if (!withSwitches && matchesSamePadding(layer)) {
+        // The padding is exactly TensorFlow's SAME (e.g. a ceil-mode pool that pads one column and row at
+        // the end): the pool pads by itself, without a padded copy of the maps.
+        return { y: tf.maxPool(x as Tensor4D, spec.kernel, spec.stride, 'same'), switches: null };
+      }
       const padded = layer.pad.some((v) => v > 0)
         ? tf.pad(x as Tensor4D, explicitPad(layer.pad), POOL_PAD_VALUE)
         : (x as Tensor4D);
