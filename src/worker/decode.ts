@@ -122,7 +122,28 @@ async function decodeBitmap(file: Blob, name: string, info: ImageInfo | null): P
  * occlusion square: the network sees "nothing there" rather than black or white. An image with no visible
  * pixel at all is refused rather than shown as a flat colour. Without a background: mid-grey.
  */
-export async function decodeImage(file: Blob, name: string, background: Rgb = MID_GREY): Promise<Pixels> {
+export interface DecodedImage extends Pixels {
+  /** The image's own size, orientation applied (the pixels may be a downscaled copy of it). */
+  originalWidth: number;
+  originalHeight: number;
+}
+
+/** The decoded image's full size: from its header (oriented like the bitmap), else the bitmap's own. */
+function originalSize(info: ImageInfo | null, bitmap: ImageBitmap): { width: number; height: number } {
+  const size = info ? orientedSize(info) : null;
+  if (!size) return { width: bitmap.width, height: bitmap.height };
+  // The browser decides the orientation: follow the bitmap's aspect where the header reading disagrees.
+  const landscape = (a: { width: number; height: number }) => Math.sign(a.width - a.height);
+  return landscape(size) === -landscape(bitmap) && landscape(size) !== 0
+    ? { width: size.height, height: size.width }
+    : size;
+}
+
+export async function decodeImage(
+  file: Blob,
+  name: string,
+  background: Rgb = MID_GREY,
+): Promise<DecodedImage> {
   if (file.size === 0) throw new ImageDecodeError(`"${name}" is empty (0 bytes), not an image.`);
   const info = await inspect(file, name);
   const bitmap = await decodeBitmap(file, name, info);
@@ -140,7 +161,15 @@ export async function decodeImage(file: Blob, name: string, background: Rgb = MI
     if (!compositeOver(data, background)) {
       throw new ImageDecodeError(`"${name}" has no visible pixels: every pixel is fully transparent.`);
     }
-    return { data, width, height, channels: 4 };
+    const original = originalSize(info, bitmap);
+    return {
+      data,
+      width,
+      height,
+      channels: 4,
+      originalWidth: original.width,
+      originalHeight: original.height,
+    };
   } finally {
     bitmap.close();
   }

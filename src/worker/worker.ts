@@ -186,7 +186,11 @@ async function predict(m: ZfModel, analysis: Analysis): Promise<Prediction[]> {
  * Analyses decoded pixels and makes them the current image: files (setImage), probe images and camera
  * frames (top-9 and camera view, ./top9.ts). Call inside an 'image' queue job.
  */
-async function adoptPixels(pixels: Pixels, t0: number): Promise<ImageResult> {
+async function adoptPixels(
+  pixels: Pixels,
+  t0: number,
+  original: { width: number; height: number } = pixels,
+): Promise<ImageResult> {
   const m = requireModel();
   const analysis = analyse(m, pixels);
   let input: ImageResult['input'];
@@ -204,8 +208,8 @@ async function adoptPixels(pixels: Pixels, t0: number): Promise<ImageResult> {
   const result: ImageResult = {
     imageId: current.id,
     input,
-    sourceWidth: pixels.width,
-    sourceHeight: pixels.height,
+    sourceWidth: original.width,
+    sourceHeight: original.height,
     predictions,
     ms: performance.now() - t0,
   };
@@ -227,7 +231,10 @@ const api: LensWorkerApi = {
       const t0 = performance.now();
       // Transparent pixels over the model's mean colour: zero network input (see decodeImage).
       const pixels = await decodeImage(file, name, m.spec.preprocessing.mean);
-      const result = await adoptPixels(pixels, t0);
+      const result = await adoptPixels(pixels, t0, {
+        width: pixels.originalWidth,
+        height: pixels.originalHeight,
+      });
       lastImage = { file, name };
       return result;
     });
