@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import {
+  framesIn,
   differingFraction,
   dropFile,
   expectRealPicture,
@@ -72,19 +73,7 @@ test.describe.serial('webgpu', () => {
     await openApp(page, null);
     await dropFile(page, 'pattern.png', 'image/png', makePng());
     // The main thread keeps painting while the worker computes.
-    const frames = await page.evaluate(
-      () =>
-        new Promise<number>((resolve) => {
-          let count = 0;
-          const start = performance.now();
-          const tick = () => {
-            count++;
-            if (performance.now() - start < 1000) requestAnimationFrame(tick);
-            else resolve(count);
-          };
-          requestAnimationFrame(tick);
-        }),
-    );
+    const frames = await framesIn(page, 1000);
     expect(frames).toBeGreaterThanOrEqual(5);
     await expect(page.getByTestId('image-caption')).toContainText('pattern.png');
     await expect(page.getByTestId('fmap-grid')).toHaveAttribute('data-layer', firstLayer);

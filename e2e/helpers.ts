@@ -157,3 +157,21 @@ declare global {
     };
   }
 }
+
+/** Animation frames the page paints in `ms` milliseconds (a busy main thread paints few or none). */
+export function framesIn(page: Page, ms: number): Promise<number> {
+  return page.evaluate(
+    (ms) =>
+      new Promise<number>((resolve) => {
+        let count = 0;
+        const start = performance.now();
+        const tick = () => {
+          count++;
+          if (performance.now() - start < ms) requestAnimationFrame(tick);
+          else resolve(count);
+        };
+        requestAnimationFrame(tick);
+      }),
+    ms,
+  );
+}

@@ -208,3 +208,37 @@ test('clear all stored data: models, top-9 indexes and remembered choices go; th
   await expect(page.getByTestId('model-menu')).toHaveValue('default');
   await expect(page.getByTestId('error')).toHaveCount(0);
 });
+
+test('switching models analyses the current probe image again, not an earlier file', async ({ page }) => {
+  await openApp(page, defaultName);
+  await page.getByTestId('model-input').setInputFiles(tempFile('tiny-net.onnx', tinyOnnx()));
+  await expect(page.getByTestId('model-name')).toHaveText(TINY);
+  // An image opened as a file first, then a probe image from a top-9 scan becomes the current one.
+  await dropFile(page, 'pattern.png', 'image/png', makePng());
+  await expect(page.getByTestId('image-caption')).toContainText('pattern.png');
+  await page.getByTestId('tab-top9').click();
+  const count = page.getByTestId('top9-count');
+  await count.fill('4');
+  await count.press('Enter');
+  await page.getByTestId('top9-scan').click();
+  await expect(page.getByTestId('top9-panel')).toHaveAttribute('data-status', 'done');
+  const tile = page.getByTestId('top9-tile-0');
+  const probe = await tile.getAttribute('data-image');
+  await tile.click();
+  const caption = page.getByTestId('image-caption');
+  await expect(caption).toContainText(`probe #${probe}`);
+  await waitIdle(page);
+
+  // The default model analyses that probe image (its generator's 224 x 224 picture), not pattern.png.
+  await page.getByTestId('model-menu').selectOption('default');
+  await expect(page.getByTestId('model-name')).toHaveText(defaultName);
+  // (pattern.png is 160 x 120: re-analysing it instead would caption the probe's name with that size.)
+  await expect(caption).toContainText(new RegExp(`probe #${probe}\\b.* · 224×224 → `));
+  await waitIdle(page);
+  const { width, height } = await page.getByTestId('input-canvas').evaluate((el) => ({
+    width: (el as HTMLCanvasElement).width,
+    height: (el as HTMLCanvasElement).height,
+  }));
+  expect([width, height]).toEqual([224, 224]);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+});

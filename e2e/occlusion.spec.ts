@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import {
+  framesIn,
   dropFile,
   makePng,
   pixelStats,
@@ -173,7 +174,7 @@ test('occlusion: all five panels fill in, track the worker result and link to th
   // No tensor stays behind in the worker.
   await waitIdle(page);
   expect(await workerTensors(page)).toBe(before);
-  await page.screenshot({ path: 'test-results/occlusion-panels.png', fullPage: true });
+  await page.screenshot({ path: test.info().outputPath('occlusion-panels.png'), fullPage: true });
 });
 
 test('linked views and panel (c): Enter on a square selects the map everywhere; a probe-set scan adds other images', async ({
@@ -263,21 +264,9 @@ test('occlusion: cancelling leaves a partial map and the app responsive', async 
   await page.getByTestId('occlusion-run').click();
   await expect.poll(async () => (await occlusion(page))?.done ?? 0, { timeout: 60_000 }).toBeGreaterThan(0);
   // The page keeps painting while the worker computes.
-  const frames = await page.evaluate(
-    () =>
-      new Promise<number>((resolve) => {
-        let count = 0;
-        const start = performance.now();
-        const tick = () => {
-          count++;
-          if (performance.now() - start < 500) requestAnimationFrame(tick);
-          else resolve(count);
-        };
-        requestAnimationFrame(tick);
-      }),
-  );
+  const frames = await framesIn(page, 500);
   expect(frames).toBeGreaterThanOrEqual(3);
-  await page.screenshot({ path: 'test-results/occlusion-partial.png' });
+  await page.screenshot({ path: test.info().outputPath('occlusion-partial.png') });
   await page.getByTestId('occlusion-cancel').click();
   await expect.poll(async () => (await occlusion(page))?.final ?? false).toBe(true);
   const occ = (await occlusion(page))!;
@@ -315,7 +304,7 @@ test('filters: one colour tile per conv1 filter, with its RMS', async ({ page })
   expect(marked).toBe(rms.filter((r) => r > 0.1).length);
   const tile = await readCanvas(page, 'filter-0');
   expect(pixelStats(tile).distinct).toBeGreaterThan(5);
-  await page.screenshot({ path: 'test-results/filters.png', fullPage: true });
+  await page.screenshot({ path: test.info().outputPath('filters.png'), fullPage: true });
 });
 
 test('keyboard and address: ?layer=conv2&channel=3 opens that view, [ and ] change layer, sort by max', async ({

@@ -9,9 +9,9 @@ import { forward, matchesSamePadding } from '../src/engine/forward';
 import { createModel } from '../src/engine/model/model';
 import { Rng } from '../src/engine/model/random';
 import { resolveSpec, type ModelSpec } from '../src/engine/model/spec';
-import type { WeightMap } from '../src/engine/model/format';
 import { NODE_BACKENDS, relL2, useBackend } from './helpers';
 import { refForward } from './reference/naive';
+import { seededWeights } from './fixtures/small-model';
 
 const spec: ModelSpec = {
   name: 'ceil pools',
@@ -42,18 +42,9 @@ describe.each(NODE_BACKENDS)('a SAME-padded ceil pool on %s', (backend) => {
     const pool = layers[1]!;
     expect(pool.outShape.slice(0, 2)).toEqual([5, 5]);
     expect(matchesSamePadding(pool)).toBe(true);
-    const rng = new Rng(3);
-    const weights: WeightMap = new Map();
-    for (const layer of layers)
-      for (const w of layer.weights) {
-        const size = w.shape.reduce((a, b) => a * b, 1);
-        // Negative biases: most maps are negative, so a zero-padded edge window would differ.
-        const shift = w.name.endsWith('bias') ? -20 : 0;
-        weights.set(
-          w.name,
-          Float32Array.from({ length: size }, () => shift + rng.normal()),
-        );
-      }
+    // Negative biases: most maps are negative, so a zero-padded edge window would differ.
+    const weights = seededWeights(spec, 3, (name, rng) => (name.endsWith('bias') ? -20 : 0) + rng.normal());
+    const rng = new Rng(4);
     const v = Float64Array.from({ length: 22 * 21 * 3 }, () => Math.fround(rng.uniform(-2, 2)));
     const ref = refForward(layers, weights, { h: 22, w: 21, c: 3, v });
     const model = createModel(spec, weights);

@@ -372,4 +372,21 @@ describe.each(NODE_BACKENDS)('top-k scan on %s', (backend) => {
     ).toThrow(/outside/);
     expect(projectTop(model, [], [], { layer: 'conv3', channel: 0 })).toEqual([]);
   });
+
+  it.runIf(full)('a failed image read fails the scan and leaves no tensor behind', async () => {
+    const before = tf.memory().numTensors;
+    // Image 10 fails while the rest of its batch (read together, and ahead of the compute) succeeds.
+    const source = async (i: number) => {
+      if (i === 10) throw new Error('image 10 is unreadable');
+      return i < images.length ? images[i] : null;
+    };
+    await expect(topKScan(model, source, { layer: 'conv2', batchSize: 4 })).rejects.toThrow(
+      'image 10 is unreadable',
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    // Reads past the end are not errors: the scan ends at the first missing image.
+    const short = await topKScan(model, (i) => (i < 6 ? images[i] : null), { layer: 'conv2', batchSize: 4 });
+    expect(short.imagesDone).toBe(6);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

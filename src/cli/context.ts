@@ -4,6 +4,7 @@ import { extname } from 'node:path';
 import type { ZfModel } from '../engine/model/model';
 import { ModelFormatError } from '../engine/model/format';
 import { SpecError } from '../engine/model/spec';
+import { PROJECTION_METHODS } from '../engine/ops/deconvnet';
 import type { OptionSpec, OptionValues, PositionalSpec } from './args';
 import { ModelDirError, readModelDir } from './modelDir';
 
@@ -47,6 +48,15 @@ export const MODEL_OPTION: OptionSpec = {
   valueName: 'DIR',
   required: true,
   description: 'model folder (model.json + .bin weight shards)',
+};
+
+export const METHOD_OPTION: OptionSpec = {
+  name: 'method',
+  type: 'string',
+  valueName: 'METHOD',
+  choices: PROJECTION_METHODS,
+  default: 'deconv',
+  description: 'how ReLUs pass the signal back',
 };
 
 export const IMAGE_OPTION: OptionSpec = {

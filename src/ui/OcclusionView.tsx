@@ -5,7 +5,16 @@
  * position, (e) the most probable class per position. The map fills in coarse-first as the worker sends
  * partial results; the run can be cancelled. Picking a square selects the mapped feature map everywhere.
  */
-import { useLayoutEffect, useMemo, useRef, useState, type ChangeEvent, type PointerEvent } from 'react';
+import {
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ChangeEvent,
+  type ComponentProps,
+  type PointerEvent,
+  type ReactNode,
+} from 'react';
 import { useLens } from '../state/store';
 import type { RgbaPixels } from '../worker/api';
 import { colourBarRgba, cssColour, heatmapRgba, labelMapRgba, valueRange } from './colormap';
@@ -25,6 +34,32 @@ function formatValue(v: number): string {
 export function gridFor(h: number, w: number, size: number, stride: number): { rows: number; cols: number } {
   if (!(size >= 1 && size <= Math.min(h, w) && stride >= 1)) return { rows: 0, cols: 0 };
   return { rows: Math.floor((h - size) / stride) + 1, cols: Math.floor((w - size) / stride) + 1 };
+}
+
+/** One heat-map panel of the figure: title, PNG export, the map (clickable cells) and what goes under it. */
+function HeatmapPanel({
+  title,
+  heatmap,
+  children,
+}: {
+  title: ReactNode;
+  heatmap: ComponentProps<typeof OcclusionHeatmap>;
+  children?: ReactNode;
+}) {
+  return (
+    <figure className="panel occ-panel">
+      <figcaption>
+        <span className="panel-title">{title}</span>
+        <ExportButton
+          panel={heatmap.testId}
+          getCanvas={canvasByTestId(heatmap.testId)}
+          disabled={!heatmap.rgba}
+        />
+      </figcaption>
+      <OcclusionHeatmap {...heatmap} />
+      {children}
+    </figure>
+  );
 }
 
 interface ImageProps {
@@ -328,23 +363,15 @@ export function OcclusionView() {
           </p>
         </figure>
 
-        <figure className="panel occ-panel">
-          <figcaption>
-            <span className="panel-title">
-              (b) {result?.request.layer ?? layer} #{result?.request.channel ?? channel} total activation
-            </span>
-            <ExportButton
-              panel="occlusion-activation"
-              getCanvas={canvasByTestId('occlusion-activation')}
-              disabled={!result}
-            />
-          </figcaption>
-          <OcclusionHeatmap
-            testId="occlusion-activation"
-            label="total activation of the feature map per square position"
-            rgba={maps?.activation ?? null}
-            {...heatmapProps}
-          />
+        <HeatmapPanel
+          title={`(b) ${result?.request.layer ?? layer} #${result?.request.channel ?? channel} total activation`}
+          heatmap={{
+            testId: 'occlusion-activation',
+            label: 'total activation of the feature map per square position',
+            rgba: maps?.activation ?? null,
+            ...heatmapProps,
+          }}
+        >
           <ColourBar range={maps?.actRange ?? null} />
           {result && (
             <p className="caption occ-link" data-testid="occlusion-link">
@@ -360,7 +387,7 @@ export function OcclusionView() {
               )}
             </p>
           )}
-        </figure>
+        </HeatmapPanel>
 
         <figure className="panel occ-panel occ-panel-c" data-testid="occlusion-panel-c">
           <figcaption>
@@ -396,41 +423,27 @@ export function OcclusionView() {
           </div>
         </figure>
 
-        <figure className="panel occ-panel">
-          <figcaption>
-            <span className="panel-title">
-              (d) p({labels[result?.request.classIndex ?? classIndex ?? 0] ?? '…'})
-            </span>
-            <ExportButton
-              panel="occlusion-probability"
-              getCanvas={canvasByTestId('occlusion-probability')}
-              disabled={!result}
-            />
-          </figcaption>
-          <OcclusionHeatmap
-            testId="occlusion-probability"
-            label="probability of the chosen class per square position"
-            rgba={maps?.probability ?? null}
-            {...heatmapProps}
-          />
+        <HeatmapPanel
+          title={`(d) p(${labels[result?.request.classIndex ?? classIndex ?? 0] ?? '…'})`}
+          heatmap={{
+            testId: 'occlusion-probability',
+            label: 'probability of the chosen class per square position',
+            rgba: maps?.probability ?? null,
+            ...heatmapProps,
+          }}
+        >
           <ColourBar range={maps?.probRange ?? null} />
-        </figure>
+        </HeatmapPanel>
 
-        <figure className="panel occ-panel">
-          <figcaption>
-            <span className="panel-title">(e) most probable class</span>
-            <ExportButton
-              panel="occlusion-label"
-              getCanvas={canvasByTestId('occlusion-label')}
-              disabled={!result}
-            />
-          </figcaption>
-          <OcclusionHeatmap
-            testId="occlusion-label"
-            label="most probable class per square position"
-            rgba={maps?.labels.rgba ?? null}
-            {...heatmapProps}
-          />
+        <HeatmapPanel
+          title="(e) most probable class"
+          heatmap={{
+            testId: 'occlusion-label',
+            label: 'most probable class per square position',
+            rgba: maps?.labels.rgba ?? null,
+            ...heatmapProps,
+          }}
+        >
           <ul className="occ-legend" data-testid="occlusion-legend" aria-label="classes in the map">
             {maps?.labels.legend.map((e) => (
               <li key={e.classIndex} data-class={e.classIndex}>
@@ -440,7 +453,7 @@ export function OcclusionView() {
               </li>
             ))}
           </ul>
-        </figure>
+        </HeatmapPanel>
       </div>
     </section>
   );

@@ -3,7 +3,6 @@ import { analyse } from '../../engine/analysis';
 import {
   checkProjection,
   project,
-  PROJECTION_METHODS,
   PROJECTION_MODES,
   type ProjectionMethod,
   type ProjectionMode,
@@ -14,6 +13,7 @@ import { intOption, stringOption } from '../args';
 import {
   IMAGE_OPTION,
   LAYER_OPTION,
+  METHOD_OPTION,
   MODEL_OPTION,
   outputExtension,
   valueRange,
@@ -54,14 +54,7 @@ export const projectCommand: Command = {
       default: 'max',
       description: 'which activations to project',
     },
-    {
-      name: 'method',
-      type: 'string',
-      valueName: 'METHOD',
-      choices: PROJECTION_METHODS,
-      default: 'deconv',
-      description: 'how ReLUs pass the signal back',
-    },
+    METHOD_OPTION,
     {
       name: 'out',
       type: 'string',

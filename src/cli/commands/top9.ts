@@ -5,13 +5,14 @@ import type { Tensor3D } from '../../engine/tf';
 import type { ZfModel } from '../../engine/model/model';
 import type { Pixels } from '../../engine/model/preprocess';
 import { channelsOf, findLayer, isMapLayer } from '../../engine/model/spec';
-import { PROJECTION_METHODS, type ProjectionMethod } from '../../engine/ops/deconvnet';
+import type { ProjectionMethod } from '../../engine/ops/deconvnet';
 import type { Box } from '../../engine/ops/receptiveField';
 import { projectionToRgba, rgbToRgba } from '../../engine/ops/render';
 import { channelTop, cropBox, projectTop, TOP_K, topKScan, topPatch } from '../../engine/ops/topk';
 import { intOption, stringOption, UsageError } from '../args';
 import {
   CliError,
+  METHOD_OPTION,
   LAYER_OPTION,
   MODEL_OPTION,
   progressLine,
@@ -210,14 +211,7 @@ export const top9Command: Command = {
       description: 'channel range, inclusive (default: every channel of the layer)',
     },
     { name: 'batch', type: 'string', valueName: 'B', default: '8', description: 'images per forward pass' },
-    {
-      name: 'method',
-      type: 'string',
-      valueName: 'METHOD',
-      choices: PROJECTION_METHODS,
-      default: 'deconv',
-      description: 'how ReLUs pass the signal back',
-    },
+    METHOD_OPTION,
     { name: 'out', type: 'string', valueName: 'DIR', required: true, description: 'output folder (created)' },
   ],
   usesTensors: true,
