@@ -73,7 +73,7 @@ export function plan(
 }
 
 export const OCCLUSION = { size: 32, stride: 8, classIndex: 0, layer: 'conv5', channel: 7 } as const;
-const PROJECTION = { layer: 'conv5', channel: 7, mode: 'max', method: 'deconv' } as const;
+export const PROJECTION = { layer: 'conv5', channel: 7, mode: 'max', method: 'deconv' } as const;
 
 export function now(): number {
   return performance.now();
@@ -384,7 +384,7 @@ export function addRatios(row: Row): Row {
   row.occlusion_vs_sustained_forwards = n('occlusion_ms') / n('occlusion_forwards_ms');
   row.top9_vs_forward = n('top9_ips') / n('forward_ips');
   row.naive_vs_occlusion = n('occlusion_naive_ms') / n('occlusion_ms');
-  // Where both were timed alternately in one loop (the browser), that pair; else the separate runs.
+  // Where both were timed in alternating blocks of one loop (the browser), that pair; else the separate runs.
   const ours = Number.isFinite(n('forward_beside_peer_ms')) ? n('forward_beside_peer_ms') : n('forward_ms');
   row.forward_vs_peer = ours / n('peer_forward_ms');
   return row;
@@ -403,7 +403,7 @@ export const TABLE_FIGURES: [key: string, label: string, extrapolatedKey?: strin
   ['top9_ips', 'top9_ips (PNG decode + scan)', 'top9_extrapolated'],
   ['import_s', 'import_s (ZFNet-512 ONNX)'],
   ['peer_forward_ms', 'peer_forward_ms'],
-  ['forward_beside_peer_ms', 'forward_ms, alternating with peer'],
+  ['forward_beside_peer_ms', 'forward_ms, in blocks with peer'],
   ['project_vs_forward', 'project / forward (≤ 1.5)'],
   ['occlusion_forwards_ms', 'same positions, plain forwards', 'occlusion_extrapolated'],
   ['occlusion_vs_batched_forward', 'occlusion / batched fwd (≤ 1.1)'],

@@ -101,6 +101,17 @@ test.describe.serial('webgpu', () => {
 
 test('wasm: ?backend=wasm, the same flow, keyboard, mode and method', async ({ page }) => {
   await openApp(page, 'wasm');
+  // The served page is cross-origin isolated, so the backend runs threaded, on every logical core (up to 8;
+  // tfjs by itself would take half).
+  const { isolated, cores } = await page.evaluate(() => ({
+    isolated: self.crossOriginIsolated,
+    cores: navigator.hardwareConcurrency,
+  }));
+  expect(isolated).toBe(true);
+  const threads = Math.min(cores, 8);
+  await expect(page.locator('#backend-detail')).toContainText(
+    `Running on the wasm backend on ${threads} thread${threads === 1 ? '' : 's'}.`,
+  );
   await page.getByTestId('image-input').setInputFiles({
     name: 'pattern.png',
     mimeType: 'image/png',

@@ -306,6 +306,7 @@ class FakeWorker {
             skipped: [],
             forced: null,
             adapter: null,
+            threads: this.backend === 'wasm' ? 1 : null,
             ...(options.after ? { lost: options.after } : {}),
           },
           model: modelInfo(name, source),

@@ -4,25 +4,17 @@
  * `window.zfBench(config)`, which runs the shared measurements (bench/core.ts) on one tfjs backend (wasm or
  * webgpu) and onnxruntime-web on the same class of execution provider as the peer, and returns the rows.
  */
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import '@tensorflow/tfjs-backend-webgpu';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+// The app's backend set-up (wasm paths, every core for wasm threads), so the figures are the app's.
+import { wasmThreads } from '../../src/worker/backends';
 import { tf } from '../../src/engine/tf';
 import { loadModel } from '../../src/engine/model/load';
 import { createModel, type ZfModel } from '../../src/engine/model/model';
 import type { ImportResult } from '../../src/importers/index';
 import { decodeImage } from '../../src/worker/decode';
-import { addRatios, benchEngine, now, peerInput, plan, type Row } from '../core';
+import { addRatios, benchEngine, median, now, peerInput, plan, PROJECTION, type Row } from '../core';
 import { forward } from '../../src/engine/forward';
+import { project } from '../../src/engine/ops/deconvnet';
 import { resizeToInput, toNetworkInput } from '../../src/engine/model/preprocess';
-
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
-});
 
 export interface PageConfig {
   backend: 'wasm' | 'webgpu';
@@ -33,9 +25,30 @@ export interface PageConfig {
   imageCount: number;
 }
 
+/** One kernel of a profiled forward pass: its name, input shapes and mean time over the profiled runs. */
+export interface KernelTime {
+  name: string;
+  shapes: string;
+  ms: number;
+}
+
+export interface ProfileResult {
+  device: string;
+  kernels: KernelTime[];
+  /** The same for the projection of the benchmark (conv5, max, deconvnet; switches cached). */
+  projectKernels: KernelTime[];
+  /** Median batch-1 forward pass timed on its own, before the peer is loaded. */
+  forward_alone_ms: number;
+  /** The same, timed alternately with the peer. */
+  forward_ms: number;
+  peer_forward_ms: number;
+  peer: string;
+}
+
 declare global {
   interface Window {
     zfBench: (config: PageConfig) => Promise<Row[]>;
+    zfBenchProfile: (backend: PageConfig['backend'], runs: number) => Promise<ProfileResult>;
     zfBenchReady: boolean;
   }
 }
@@ -68,7 +81,7 @@ async function setup(backend: PageConfig['backend']): Promise<string> {
   if (backend === 'webgpu') return `tfjs webgpu on ${await webgpuAdapter()}, ${browser}`;
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-  return `tfjs wasm (XNNPACK${simd ? ', SIMD' : ''}${threads ? `, threads` : ', 1 thread'}), ${browser}`;
+  return `tfjs wasm (XNNPACK${simd ? ', SIMD' : ''}${threads ? `, ${wasmThreads() ?? '?'} threads` : ', 1 thread'}), ${browser}`;
 }
 
 /** onnxruntime-web on the same class of execution provider as the tfjs backend. */
@@ -113,7 +126,9 @@ async function ortPeer(
         pass.dispose();
       }
     };
-    // Both runtimes timed alternately, one call each per round, so load on the machine falls on both alike.
+    // Both runtimes timed in alternating blocks, so load on the machine falls on both alike. Each block starts
+    // with one untimed call: a runtime's worker threads keep spinning for a while after its last call, and
+    // that spin would otherwise be charged to whichever runtime runs next.
     const warmup = backend === 'webgpu' ? 1 : 3;
     for (let i = 0; i < warmup; i++) {
       await peerRun();
@@ -121,14 +136,19 @@ async function ortPeer(
     }
     const peerTimes: number[] = [];
     const ourTimes: number[] = [];
+    const block = backend === 'webgpu' ? 1 : 4;
+    const timeBlock = async (fn: () => Promise<void>, into: number[]) => {
+      if (block > 1) await fn();
+      for (let k = 0; k < block; k++) {
+        const t0 = now();
+        await fn();
+        into.push(now() - t0);
+      }
+    };
     const start = now();
-    for (let i = 0; i < runs && (i === 0 || now() - start < budgetMs); i++) {
-      let t0 = now();
-      await peerRun();
-      peerTimes.push(now() - t0);
-      t0 = now();
-      await ourRun();
-      ourTimes.push(now() - t0);
+    for (let i = 0; i * block < runs && (i === 0 || now() - start < budgetMs); i++) {
+      await timeBlock(peerRun, peerTimes);
+      await timeBlock(ourRun, ourTimes);
     }
     const mid = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
     const ms = mid(peerTimes);
@@ -177,15 +197,7 @@ async function zfBench(config: PageConfig): Promise<Row[]> {
     const tensorsBefore = tf.memory().numTensors;
     const loaded =
       which === 'default'
-        ? {
-            model: (
-              await loadModel(
-                async (path) =>
-                  (await fetchBytes(`/files/public/models/default/${path}`)).buffer as ArrayBuffer,
-              )
-            ).model,
-            onnx: await fetchBytes('/files/bench/out/default.onnx'),
-          }
+        ? await loadDefaultHere()
         : { model: createModel(zf!.result.spec, zf!.result.weights), onnx: zf!.bytes };
     const slow = config.backend === 'webgpu' || which === 'zfnet512';
     const p = plan(config.quick, slow);
@@ -221,5 +233,82 @@ async function zfBench(config: PageConfig): Promise<Row[]> {
   return rows;
 }
 
+/** Mean time of each kernel `fn` runs (in call order) over `runs` profiled calls after one warm-up call. */
+async function profileKernels(fn: () => Promise<void>, runs: number): Promise<KernelTime[]> {
+  await fn();
+  const total: KernelTime[] = [];
+  for (let r = 0; r < runs; r++) {
+    const info = await tf.profile(fn);
+    for (const [i, k] of info.kernels.entries()) {
+      const entry = (total[i] ??= { name: k.name, shapes: JSON.stringify(k.inputShapes), ms: 0 });
+      entry.ms += (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0) / runs;
+    }
+  }
+  // Ops that only wrap a kernel (names ending in __op) repeat their kernel's time.
+  return total.filter((k) => !k.name.endsWith('__op'));
+}
+
+async function loadDefaultHere(): Promise<{ model: ZfModel; onnx: Uint8Array }> {
+  const { model } = await loadModel(
+    async (path) => (await fetchBytes(`/files/public/models/default/${path}`)).buffer as ArrayBuffer,
+  );
+  return { model, onnx: await fetchBytes('/files/bench/out/default.onnx') };
+}
+
+/**
+ * `npm run bench -- --profile`: the default model's batch-1 forward pass and the benchmark's projection kernel
+ * by kernel (tf.profile, mean of `runs` calls after warm-up; top-level kernels only, a fused op's inner kernel
+ * is not counted twice), then the engine / onnxruntime-web timing of the peer figure.
+ */
+async function zfBenchProfile(backend: PageConfig['backend'], runs: number): Promise<ProfileResult> {
+  const device = await setup(backend);
+  const { model, onnx } = await loadDefaultHere();
+  try {
+    const pixels = await decode(await firstPng());
+    const input = tf.tidy(() =>
+      toNetworkInput(resizeToInput(pixels, model.spec.preprocessing), model.spec.preprocessing),
+    );
+    const last = model.layers.length - 1;
+    const run = async () => {
+      const pass = forward(model, input, { switches: false, keep: new Set([last]) });
+      try {
+        await pass.outputs[last]!.data();
+      } finally {
+        pass.dispose();
+      }
+    };
+    const aloneMs = await median(runs, run, 3);
+    const kernels = await profileKernels(run, runs);
+    const analysed = forward(model, input);
+    let projectKernels: KernelTime[];
+    try {
+      projectKernels = await profileKernels(async () => {
+        const p = project(model, analysed, PROJECTION);
+        try {
+          await p.data();
+        } finally {
+          p.dispose();
+        }
+      }, runs);
+    } finally {
+      analysed.dispose();
+    }
+    input.dispose();
+    const peer = await ortPeer(backend, model, onnx, runs, 20_000);
+    return {
+      device,
+      kernels,
+      projectKernels,
+      forward_alone_ms: aloneMs,
+      forward_ms: peer.oursMs,
+      peer_forward_ms: peer.ms,
+      peer: peer.name,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
 window.zfBench = zfBench;
+window.zfBenchProfile = zfBenchProfile;
 window.zfBenchReady = true;

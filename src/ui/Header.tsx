@@ -2,9 +2,15 @@ import { busyLabel, useLens } from '../state/store';
 import type { BackendInfo } from '../worker/api';
 
 function backendDetail(info: BackendInfo): string {
+  const threads = info.threads ? ` on ${info.threads} thread${info.threads === 1 ? '' : 's'}` : '';
   const lines = [
-    `Running on the ${info.backend} backend${info.adapter ? ` (adapter: ${info.adapter})` : ''}.`,
+    `Running on the ${info.backend} backend${info.adapter ? ` (adapter: ${info.adapter})` : ''}${threads}.`,
   ];
+  if (info.threads === 1 && !self.crossOriginIsolated) {
+    lines.push(
+      'One thread: the page is not cross-origin isolated (its server sends no COOP/COEP headers), which threads need.',
+    );
+  }
   if (info.adapter?.toLowerCase().includes('swiftshader')) {
     lines.push('SwiftShader is a CPU emulation of a GPU: expect slow results.');
   }

@@ -69,6 +69,11 @@ export interface BackendInfo {
   forced: BackendName | null;
   /** For webgpu: the adapter, e.g. "google / swiftshader" (an emulated GPU) or "nvidia / ampere". */
   adapter: string | null;
+  /**
+   * For wasm: the threads its matrix kernels run on (1 where the page is not cross-origin isolated, which
+   * the threaded build needs). Null on the other backends.
+   */
+  threads: number | null;
   /** The backend that stopped working before this one was started in its place. */
   lost?: LostBackend;
 }

@@ -25,7 +25,7 @@ import {
 } from '../engine';
 import type { Tensor2D, Tensor4D } from '../engine/tf';
 import { aroundCalls } from './aroundCalls';
-import { describeWebGpuAdapter, diagnoseWebGpu } from './backends';
+import { describeWebGpuAdapter, diagnoseWebGpu, wasmThreads } from './backends';
 import { decodeImage } from './decode';
 import { DEVICE_LOSS_GRACE_MS, loseDevice, mayBeDeviceLoss, watchDeviceLoss } from './deviceLoss';
 import { LatestWinsQueue, SupersededError, WorkerLostError } from './queue';
@@ -161,6 +161,7 @@ async function start(
       ...choice,
       forced: options.after ? null : options.backend,
       adapter,
+      threads: choice.backend === 'wasm' ? wasmThreads() : null,
       ...(options.after ? { lost: options.after } : {}),
     },
     model: { ...describeModel(loaded.model), source: loaded.source },

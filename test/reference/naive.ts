@@ -57,6 +57,12 @@ function lrnDenominator(x: Maps, layer: LrnLayer): Float64Array {
   return d;
 }
 
+/** Local response normalisation: x * (bias + alpha / n * windowed sum of x^2)^-beta. */
+export function refLrn(x: Maps, layer: LrnLayer): Maps {
+  const d = lrnDenominator(x, layer);
+  return { ...x, v: x.v.map((v, i) => v * d[i]! ** -layer.beta) };
+}
+
 /** Forward pass of an image already in network-input space ([H, W, 3]). */
 export function refForward(layers: ResolvedLayer[], weights: WeightMap, input: Maps): RefPass {
   const outputs: Maps[] = [];
@@ -92,11 +98,9 @@ export function refForward(layers: ResolvedLayer[], weights: WeightMap, input: M
       case 'relu':
         y = { ...x, v: x.v.map((v) => Math.max(0, v)) };
         break;
-      case 'lrn': {
-        const d = lrnDenominator(x, s);
-        y = { ...x, v: x.v.map((v, i) => v * d[i]! ** -s.beta) };
+      case 'lrn':
+        y = refLrn(x, s);
         break;
-      }
       case 'maxpool': {
         const [oh, ow, oc] = layer.outShape as [number, number, number];
         y = maps(oh, ow, oc);

@@ -1,6 +1,7 @@
 /** Convolution and its transpose (the deconvnet's "filtering" step), with explicit, possibly asymmetric padding. */
 import { tf, type Tensor1D, type Tensor4D } from '../tf';
 import type { Padding } from '../model/spec';
+import { cropMaps } from './crop';
 
 export function isSymmetric(pad: Padding): boolean {
   return pad[0] === pad[1] && pad[1] === pad[2] && pad[2] === pad[3];
@@ -136,14 +137,13 @@ function polyphaseBackward(
       [0, 0],
     ]);
     if (y.front < 0 || y.back < 0 || x.front < 0 || x.back < 0)
-      grid = tf.slice(grid, [0, Math.max(0, -y.front), Math.max(0, -x.front), 0], [n, y.q, x.q, -1]);
+      grid = cropMaps(grid, Math.max(0, -y.front), Math.max(0, -x.front), y.q, x.q);
     if (sh * sw > 1) {
       // [n qy, qx, ry, (rx, c)] -> [n qy, ry, qx, (rx, c)]: the phases interleaved into the full grid.
       const split = tf.reshape(grid, [n * y.q, x.q, sh, sw * cin]);
       grid = tf.reshape(tf.transpose(split, [0, 2, 1, 3]), [n, y.q * sh, x.q * sw, cin]);
     }
-    const exact = y.r0 === 0 && x.r0 === 0 && y.q * sh === h && x.q * sw === w;
-    return exact ? grid : tf.slice(grid, [0, y.r0, x.r0, 0], [n, h, w, cin]);
+    return cropMaps(grid, y.r0, x.r0, h, w);
   });
 }
 

@@ -18,6 +18,7 @@ import type { ZfModel } from '../model/model';
 import { inputSpaceToRgb } from '../model/preprocess';
 import { channelsOf, isMapLayer, SpecError, type ResolvedLayer } from '../model/spec';
 import { lrnBackward } from './lrn';
+import { cropMaps } from './crop';
 
 export type ProjectionMethod = 'deconv' | 'backprop' | 'guided';
 export type ProjectionMode = 'max' | 'all';
@@ -81,8 +82,13 @@ export function channelSignal(maps: Tensor4D, channel: number, mode: ProjectionM
       const strongest = indicator(tf.expandDims(tf.argMax(flat, 1), 1), h * w);
       map = tf.reshape(tf.mul(flat, strongest), [n, h, w, 1]);
     }
-    const select = tf.reshape(indicator(tf.scalar(channel, 'int32'), c), [1, 1, 1, c]);
-    return tf.mul(map, select);
+    // Every other channel zero: the map padded along the channel axis.
+    return tf.pad(map, [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [channel, c - channel - 1],
+    ]);
   });
 }
 
@@ -95,7 +101,7 @@ export function unpool(signal: Tensor4D, switches: Tensor4D, layer: ResolvedLaye
     const wp = w + l + r;
     const flat = tf.scatterND(tf.reshape(switches, [-1, 1]), tf.reshape(signal, [-1]), [n * hp * wp * c]);
     const padded = tf.reshape(flat, [n, hp, wp, c]) as Tensor4D;
-    return t || b || l || r ? tf.slice(padded, [0, t, l, 0], [n, h, w, c]) : padded;
+    return cropMaps(padded, t, l, h, w);
   });
 }
 
@@ -179,7 +185,7 @@ export function project(model: ZfModel, pass: ForwardPass, request: ProjectionRe
     let signal = channelSignal(maps as Tensor4D, request.channel, request.mode);
     if (n > 1) signal = tf.mul(signal, tf.reshape(indicator(tf.scalar(index, 'int32'), n), [n, 1, 1, 1]));
     const pixels = projectSignal(model, pass, layer.index, signal, request.method);
-    const one = tf.slice(pixels, [index, 0, 0, 0], [1, -1, -1, -1]);
+    const one = n === 1 ? pixels : tf.slice(pixels, [index, 0, 0, 0], [1, -1, -1, -1]);
     return inputSpaceToRgb(tf.squeeze(one, [0]) as Tensor3D, model.spec.preprocessing);
   });
 }

@@ -3,8 +3,17 @@
  * kernel is missing on webgpu and wasm). Semantics in spec.ts: y = x * d^-beta, d = bias + alpha/n * S(x^2),
  * S a windowed sum across channels ('across') or over a square inside each map ('within').
  */
-import { tf, type Tensor4D } from '../tf';
+import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../tf';
 import type { LrnLayer } from '../model/spec';
+
+/** The [C, C] band matrix of an across-channel window of radius r: entry (i, j) is 1 where |i - j| <= r. */
+function channelBand(c: number, r: number, value = 1): Tensor2D {
+  const band = new Float32Array(c * c);
+  for (let i = 0; i < c; i++) {
+    for (let j = Math.max(0, i - r); j <= Math.min(c - 1, i + r); j++) band[i * c + j] = value;
+  }
+  return tf.tensor2d(band, [c, c]);
+}
 
 /** Windowed sum; for odd symmetric windows S is self-adjoint, which the gradient below relies on. */
 function windowSum(v: Tensor4D, layer: LrnLayer): Tensor4D {
@@ -19,12 +28,40 @@ function windowSum(v: Tensor4D, layer: LrnLayer): Tensor4D {
     return tf.mul(tf.avgPool(padded, layer.size, 1, 'valid'), layer.size * layer.size);
   }
   const c = v.shape[3];
-  const band = tf.tidy(() => {
-    const idx = tf.range(0, c, 1, 'int32');
-    const diff = tf.abs(tf.sub(tf.expandDims(idx, 1), tf.expandDims(idx, 0)));
-    return tf.cast(tf.lessEqual(diff, r), 'float32');
-  });
-  return tf.reshape(tf.matMul(tf.reshape(v, [-1, c]), band), v.shape);
+  return tf.reshape(tf.matMul(tf.reshape(v, [-1, c]), channelBand(c, r)), v.shape);
+}
+
+/**
+ * d^-beta. For the exponents LRN layers use (0.75 in Caffe, AlexNet and ZFNet; 0.5; 1) it is built from square
+ * roots and reciprocals, elementwise kernels far cheaper than pow's exp and log on the CPU backends.
+ */
+function powNeg(d: Tensor, beta: number): Tensor {
+  if (beta === 0.75) {
+    const r = tf.rsqrt(d);
+    return tf.mul(r, tf.sqrt(r));
+  }
+  if (beta === 0.5) return tf.rsqrt(d);
+  if (beta === 1) return tf.reciprocal(d);
+  return tf.pow(d, -beta);
+}
+
+export type LrnImpl = 'native' | 'composed';
+
+/**
+ * How a backend computes the across-channel LRN fastest. tfjs's wasm LRN kernel is a single-threaded loop
+ * with a pow per element (about as slow as conv2 of ZFNet at batch 1); composed, the window sum is one
+ * multithreaded XNNPACK matrix product with a band matrix and the power comes from square roots. WebGPU,
+ * WebGL and the cpu backend keep their native kernel.
+ */
+export function preferredLrnImpl(backend: string): LrnImpl {
+  return lrnOverride ?? (backend === 'wasm' ? 'composed' : 'native');
+}
+
+let lrnOverride: LrnImpl | null = null;
+
+/** Forces one implementation (tests and benchmarks compare them); null restores the per-backend choice. */
+export function setLrnImpl(impl: LrnImpl | null): void {
+  lrnOverride = impl;
 }
 
 function norm(layer: LrnLayer): number {
@@ -33,18 +70,25 @@ function norm(layer: LrnLayer): number {
 
 export function lrnForward(x: Tensor4D, layer: LrnLayer): Tensor4D {
   return tf.tidy(() => {
-    if (layer.region === 'across') {
-      // The native kernel: sum over [c - r, c + r], alpha applied per element.
-      return tf.localResponseNormalization(
-        x,
-        (layer.size - 1) / 2,
-        layer.bias,
-        layer.alpha / layer.size,
-        layer.beta,
-      );
+    if (layer.region === 'within') {
+      const d = tf.add(layer.bias, tf.mul(layer.alpha / norm(layer), windowSum(tf.square(x), layer)));
+      return tf.mul(x, powNeg(d, layer.beta));
     }
-    const d = tf.add(layer.bias, tf.mul(layer.alpha / norm(layer), windowSum(tf.square(x), layer)));
-    return tf.mul(x, tf.pow(d, -layer.beta));
+    const r = (layer.size - 1) / 2;
+    if (preferredLrnImpl(tf.getBackend()) === 'native') {
+      // The native kernel: sum over [c - r, c + r], alpha applied per element.
+      return tf.localResponseNormalization(x, r, layer.bias, layer.alpha / layer.size, layer.beta);
+    }
+    // d = bias + alpha / n * S(x^2) as one 1x1 convolution: the band matrix scaled by alpha / n, bias fused.
+    const c = x.shape[3];
+    const d = tf.fused.conv2d({
+      x: tf.square(x),
+      filter: tf.reshape(channelBand(c, r, layer.alpha / layer.size), [1, 1, c, c]),
+      strides: 1,
+      pad: 'valid',
+      bias: tf.fill([c], layer.bias),
+    });
+    return tf.mul(x, powNeg(d, layer.beta));
   });
 }
 
@@ -53,8 +97,9 @@ export function lrnBackward(x: Tensor4D, g: Tensor4D, layer: LrnLayer): Tensor4D
   return tf.tidy(() => {
     const n = norm(layer);
     const d = tf.add(layer.bias, tf.mul(layer.alpha / n, windowSum(tf.square(x), layer)));
-    const u = tf.mul(tf.mul(g, x), tf.pow(d, -layer.beta - 1));
-    const direct = tf.mul(g, tf.pow(d, -layer.beta));
+    const scale = powNeg(d, layer.beta);
+    const u = tf.mul(tf.mul(g, x), tf.div(scale, d));
+    const direct = tf.mul(g, scale);
     return tf.sub(
       direct,
       tf.mul((2 * layer.alpha * layer.beta) / n, tf.mul(x, windowSum(u as Tensor4D, layer))),
