@@ -6,7 +6,7 @@ import { tf, type Tensor, type Tensor1D, type Tensor2D, type Tensor4D } from './
 import type { ZfModel } from './model/model';
 import type { ResolvedLayer } from './model/spec';
 import { convForward, explicitPad } from './ops/conv';
-import { lrnForward } from './ops/lrn';
+import { lrnBand, lrnBandKey, lrnForward, preferredLrnImpl } from './ops/lrn';
 import { maxPoolWithSwitches } from './ops/pool';
 
 export interface ForwardOptions {
@@ -81,8 +81,14 @@ export function applyLayer(
       };
     case 'relu':
       return { y: tf.relu(x), switches: null };
-    case 'lrn':
-      return { y: lrnForward(x as Tensor4D, spec), switches: null };
+    case 'lrn': {
+      const maps = x as Tensor4D;
+      const band =
+        spec.region === 'across' && preferredLrnImpl(tf.getBackend()) === 'composed'
+          ? model.memo(lrnBandKey(spec), () => lrnBand(spec, maps.shape[3]))
+          : undefined;
+      return { y: lrnForward(maps, spec, band), switches: null };
+    }
     case 'maxpool': {
       if (!withSwitches && matchesSamePadding(layer)) {
         // The padding is exactly TensorFlow's SAME (e.g. a ceil-mode pool that pads one column and row at

@@ -3,6 +3,7 @@ import { tf, type Tensor } from '../tf';
 import { Rng } from './random';
 import { resolveSpec, type ModelSpec, type ResolvedLayer } from './spec';
 import type { WeightMap } from './format';
+import { lrnBand, lrnBandKey, preferredLrnImpl } from '../ops/lrn';
 
 export interface ZfModel {
   readonly spec: ModelSpec;
@@ -35,6 +36,16 @@ export function createModel(spec: ModelSpec, weights: WeightMap): ZfModel {
   }
   let disposed = false;
   const derived = new Map<string, readonly (Tensor | null)[]>();
+  // Constants the forward pass of this backend needs are made with the weights, so a model's tensor count
+  // does not change with its first forward pass.
+  if (preferredLrnImpl(tf.getBackend()) === 'composed') {
+    for (const layer of layers) {
+      const spec = layer.spec;
+      if (spec.type === 'lrn' && spec.region === 'across') {
+        derived.set(lrnBandKey(spec), lrnBand(spec, layer.inShape[2] ?? 0));
+      }
+    }
+  }
   return {
     spec,
     layers,
