@@ -145,6 +145,9 @@ async function profileChromium(args: Args): Promise<void> {
       `\n${backend}: ${result.device}\nmean of ${runs} profiled batch-1 forward passes (ms, default model):\n` +
         `${table(result.kernels)}\n\nmean of ${runs} profiled projections (conv5, max, deconvnet):\n` +
         `${table(result.projectKernels)}\n\n` +
+        `a top-9 batch of 16 step by step (ms per image): ${Object.entries(result.scanSteps)
+          .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+          .join(', ')}\n\n` +
         `forward_ms alone ${result.forward_alone_ms.toFixed(1)}; in alternating blocks with the peer: ` +
         `forward_ms ${result.forward_ms.toFixed(1)}, peer_forward_ms ` +
         `${result.peer_forward_ms.toFixed(1)} (${result.peer}); forward / peer ` +

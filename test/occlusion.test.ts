@@ -4,7 +4,7 @@ import { tf } from '../src/engine/tf';
 import { createModel } from '../src/engine/model/model';
 import { Rng } from '../src/engine/model/random';
 import { resolveSpec } from '../src/engine/model/spec';
-import { occlusionMap, occlusionOrder } from '../src/engine/ops/occlusion';
+import { occludedBatch, occlusionMap, occlusionMasks, occlusionOrder } from '../src/engine/ops/occlusion';
 import { NODE_BACKENDS, maxAbsDiff, useBackend } from './helpers';
 import { smallSpec, smallWeights } from './fixtures/small-model';
 import { refForward } from './reference/naive';
@@ -112,5 +112,28 @@ describe('occlusion order', () => {
     const order = occlusionOrder(3, 4, 'coarse-first');
     expect(order.slice(0, 4)).toEqual([0, 2, 8, 10]);
     expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
+});
+
+describe('occludedBatch (the CPU backends build occluded copies in JavaScript)', () => {
+  it('equals the input times occlusionMasks, squares at the corners and inside, clipped at the edges', async () => {
+    await useBackend('cpu');
+    const pixels = Float32Array.from(image);
+    const ys = [0, 19, 5, 24, -3];
+    const xs = [0, 19, 11, 2, 25];
+    const input = tf.tensor4d(pixels, [1, 27, 27, 3]);
+    const byMask = tf.mul(input, occlusionMasks([27, 27], size, ys, xs));
+    const byCopy = occludedBatch(pixels, [27, 27], size, ys, xs);
+    expect(byCopy.shape).toEqual([5, 27, 27, 3]);
+    const got = await byCopy.data();
+    expect(maxAbsDiff(got, await byMask.data())).toBe(0);
+    // Each copy has exactly its square's pixels (inside the image) zeroed.
+    const zeroedIn = (b: number) =>
+      Array.from(got.subarray(b * 27 * 27 * 3, (b + 1) * 27 * 27 * 3)).filter((v) => v === 0).length;
+    expect(zeroedIn(0)).toBe(size * size * 3);
+    expect(zeroedIn(3)).toBe(3 * size * 3);
+    expect(zeroedIn(4)).toBe(5 * 2 * 3);
+    expect(() => occludedBatch(pixels.subarray(1), [27, 27], size, ys, xs)).toThrow(/27x27x3 pixels/);
+    tf.dispose([input, byMask, byCopy]);
   });
 });

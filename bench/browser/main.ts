@@ -6,7 +6,7 @@
  */
 // The app's backend set-up (wasm paths, every core for wasm threads), so the figures are the app's.
 import { wasmThreads } from '../../src/worker/backends';
-import { tf } from '../../src/engine/tf';
+import { tf, type Tensor4D } from '../../src/engine/tf';
 import { loadModel } from '../../src/engine/model/load';
 import { createModel, type ZfModel } from '../../src/engine/model/model';
 import type { ImportResult } from '../../src/importers/index';
@@ -14,6 +14,7 @@ import { decodeImage } from '../../src/worker/decode';
 import { addRatios, benchEngine, median, now, peerInput, plan, PROJECTION, type Row } from '../core';
 import { forward } from '../../src/engine/forward';
 import { project } from '../../src/engine/ops/deconvnet';
+import { topKScan } from '../../src/engine/ops/topk';
 import { resizeToInput, toNetworkInput } from '../../src/engine/model/preprocess';
 
 export interface PageConfig {
@@ -37,6 +38,8 @@ export interface ProfileResult {
   kernels: KernelTime[];
   /** The same for the projection of the benchmark (conv5, max, deconvnet; switches cached). */
   projectKernels: KernelTime[];
+  /** ms per image of each step of a top-9 scan's batch of 16, done one after the other. */
+  scanSteps: Record<string, number>;
   /** Median batch-1 forward pass timed on its own, before the peer is loaded. */
   forward_alone_ms: number;
   /** The same, timed alternately with the peer. */
@@ -248,6 +251,53 @@ async function profileKernels(fn: () => Promise<void>, runs: number): Promise<Ke
   return total.filter((k) => !k.name.endsWith('__op'));
 }
 
+/**
+ * Where a top-9 scan's time goes, per image, for one batch of 16 PNGs done step by step (the scan itself
+ * overlaps decoding with the backend's work): decoding, resizing and normalising, stacking, the forward pass
+ * to conv5 and reading its maps.
+ */
+async function scanBreakdown(model: ZfModel): Promise<Record<string, number>> {
+  const n = 16;
+  const bytes = await Promise.all(
+    Array.from({ length: n }, (_, i) => fetchBytes(`/files/bench/out/images/${i}.png`)),
+  );
+  const prep = model.spec.preprocessing;
+  const layer = model.layers.findIndex((l) => l.spec.name === 'conv5');
+  const steps: Record<string, number> = {};
+  for (let round = 0; round < 2; round++) {
+    let t0 = now();
+    const pixels = await Promise.all(bytes.map((b) => decode(b)));
+    steps.decode = (now() - t0) / n;
+    t0 = now();
+    const inputs = pixels.map((p) =>
+      tf.tidy(() => tf.squeeze(toNetworkInput(resizeToInput(p, prep), prep), [0])),
+    );
+    await Promise.all(inputs.map((i) => i.data()));
+    steps['resize + normalise'] = (now() - t0) / n;
+    t0 = now();
+    const stacked = tf.stack(inputs) as Tensor4D;
+    await stacked.data();
+    steps.stack = (now() - t0) / n;
+    t0 = now();
+    const pass = forward(model, stacked, { switches: false, keep: new Set([layer]), until: layer });
+    await pass.outputs[layer]!.data();
+    steps['forward to conv5 + read'] = (now() - t0) / n;
+    pass.dispose();
+    tf.dispose([stacked, ...inputs]);
+  }
+  // The scan itself over 4 batches, decoding overlapped with the backend's work.
+  for (let round = 0; round < 2; round++) {
+    const t0 = now();
+    await topKScan(model, async (i) => (i < 4 * n ? decode(bytes[i % n]!) : null), {
+      layer: 'conv5',
+      k: 9,
+      batchSize: n,
+    });
+    steps['whole scan of 64'] = (now() - t0) / (4 * n);
+  }
+  return steps;
+}
+
 async function loadDefaultHere(): Promise<{ model: ZfModel; onnx: Uint8Array }> {
   const { model } = await loadModel(
     async (path) => (await fetchBytes(`/files/public/models/default/${path}`)).buffer as ArrayBuffer,
@@ -294,11 +344,13 @@ async function zfBenchProfile(backend: PageConfig['backend'], runs: number): Pro
       analysed.dispose();
     }
     input.dispose();
+    const scanSteps = await scanBreakdown(model);
     const peer = await ortPeer(backend, model, onnx, runs, 20_000);
     return {
       device,
       kernels,
       projectKernels,
+      scanSteps,
       forward_alone_ms: aloneMs,
       forward_ms: peer.oursMs,
       peer_forward_ms: peer.ms,

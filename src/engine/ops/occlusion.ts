@@ -4,8 +4,8 @@
  * feature map, (d) the probability of one class and (e) the most probable class.
  *
  * The square is the model's mean colour, i.e. zero in network-input space, so an occluded image is the
- * input times a keep-mask. Masks and occluded batches are built on the backend; each batch is one forward
- * pass and one small read.
+ * input times a keep-mask. On a GPU masks and occluded batches are built on the backend; on the CPU backends
+ * in JavaScript. Each batch is one forward pass and one small read.
  */
 import { tf, type Tensor, type Tensor1D, type Tensor4D } from '../tf';
 import { forward } from '../forward';
@@ -87,6 +87,34 @@ export function occlusionMasks(
     const square = tf.mul(tf.reshape(rows, [ys.length, h, 1, 1]), tf.reshape(cols, [xs.length, 1, w, 1]));
     return tf.sub(1, square) as Tensor4D;
   });
+}
+
+/**
+ * The image [H, W, 3] (network-input space, row-major) repeated once per square, each copy with its square
+ * set to zero (the model's mean colour): the same values as input times occlusionMasks, made on the CPU.
+ */
+export function occludedBatch(
+  pixels: Float32Array,
+  inputSize: [number, number],
+  size: number,
+  ys: number[],
+  xs: number[],
+): Tensor4D {
+  const [h, w] = inputSize;
+  const image = h * w * 3;
+  if (pixels.length !== image) throw new Error(`expected ${h}x${w}x3 pixels, got ${pixels.length} values`);
+  const out = new Float32Array(ys.length * image);
+  ys.forEach((y0, b) => {
+    const base = b * image;
+    out.set(pixels, base);
+    const x0 = Math.max(0, xs[b] ?? 0);
+    const x1 = Math.min(w, (xs[b] ?? 0) + size);
+    if (x1 <= x0) return;
+    for (let y = Math.max(0, y0); y < Math.min(h, y0 + size); y++) {
+      out.fill(0, base + (y * w + x0) * 3, base + (y * w + x1) * 3);
+    }
+  });
+  return tf.tensor4d(out, [ys.length, h, w, 3]);
 }
 
 /**
@@ -185,6 +213,10 @@ export async function occlusionMap(
     await nextTask();
   };
   const cancelled = () => new DOMException('occlusion cancelled', 'AbortError');
+  // On the CPU backends the occluded copies are written in JavaScript (one copy and a few zeroed rows per
+  // image) instead of a broadcast multiply, a single-threaded kernel there; on a GPU they are built on it.
+  const backend = tf.getBackend();
+  const pixels = backend === 'wasm' || backend === 'cpu' ? ((await input.data()) as Float32Array) : null;
   try {
     for (let start = 0; start < total; start += batchSize) {
       if (options.signal?.aborted) throw cancelled();
@@ -195,7 +227,9 @@ export async function occlusionMap(
       const ys = padded.map((p) => Math.floor(p / cols) * options.stride);
       const xs = padded.map((p) => (p % cols) * options.stride);
       const values = tf.tidy(() => {
-        const batch = tf.mul(input, occlusionMasks(prep.inputSize, options.size, ys, xs)) as Tensor4D;
+        const batch = pixels
+          ? occludedBatch(pixels, prep.inputSize, options.size, ys, xs)
+          : (tf.mul(input, occlusionMasks(prep.inputSize, options.size, ys, xs)) as Tensor4D);
         const pass = forward(model, batch, { switches: false, keep });
         const maps = pass.outputs[layer.index] as Tensor4D;
         const probs = pass.outputs[last] as Tensor;
