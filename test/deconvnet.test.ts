@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf, type Tensor4D } from '../src/engine/tf';
-import { forward } from '../src/engine/forward';
+import { forward, matchesSamePadding } from '../src/engine/forward';
 import { createModel, type ZfModel } from '../src/engine/model/model';
 import { Rng } from '../src/engine/model/random';
 import { resolveSpec, type ModelSpec } from '../src/engine/model/spec';
@@ -60,19 +60,23 @@ describe.each(NODE_BACKENDS)('deconvnet against the float64 reference on %s', (b
     pass.dispose();
   });
 
-  /** Engine switches (padded, batch-indexed) as flat indices into the unpadded pool input. */
+  /**
+   * Engine switches (batch-indexed; into the padded input, or the input itself for a pool that pads like
+   * SAME) as flat indices into the unpadded pool input.
+   */
   async function engineSwitches(): Promise<(Int32Array | null)[]> {
     const pass = forward(model, input);
     const out = await Promise.all(
       layers.map(async (layer, i) => {
         if (layer.spec.type !== 'maxpool') return null;
         const [, w, c] = layer.inShape as [number, number, number];
-        const wp = w + layer.pad[2] + layer.pad[3];
+        const pad = matchesSamePadding(layer) ? [0, 0, 0, 0] : layer.pad;
+        const wp = w + pad[2]! + pad[3]!;
         const idx = await pass.switches[i]!.data();
         return Int32Array.from(idx, (j) => {
           const x = Math.floor(j / c) % wp;
           const y = Math.floor(j / c / wp);
-          return ((y - layer.pad[0]) * w + (x - layer.pad[2])) * c + (j % c);
+          return ((y - pad[0]!) * w + (x - pad[2]!)) * c + (j % c);
         });
       }),
     );

@@ -7,7 +7,9 @@ import type { ZfModel } from './model/model';
 import type { ResolvedLayer } from './model/spec';
 import { convForward, explicitPad } from './ops/conv';
 import { lrnBand, lrnBandKey, lrnForward, preferredLrnImpl } from './ops/lrn';
-import { maxPoolWithSwitches } from './ops/pool';
+import { matchesSamePadding, maxPoolWithSwitches } from './ops/pool';
+
+export { matchesSamePadding };
 
 export interface ForwardOptions {
   /** Record max-pool switches (needed by the deconvnet). Default true. */
@@ -24,8 +26,9 @@ export interface ForwardPass {
   /** Output of each layer by index ([N, H, W, C] or [N, units]), or null where not kept or not computed. */
   readonly outputs: readonly (Tensor | null)[];
   /**
-   * For each max-pool layer: int32 [N, Ho, Wo, C] flat indices (batch included) into the padded pool input
-   * [N, H + padT + padB, W + padL + padR, C]; null elsewhere.
+   * For each max-pool layer: int32 [N, Ho, Wo, C] flat indices (batch included) into the pool's input as the
+   * pool saw it: the input itself [N, H, W, C] where the padding is TensorFlow's SAME (matchesSamePadding),
+   * else the padded input [N, H + padT + padB, W + padL + padR, C]; null elsewhere.
    */
   readonly switches: readonly (Tensor4D | null)[];
   /** Index of the last layer computed. */
@@ -35,22 +38,6 @@ export interface ForwardPass {
 
 /** Pool padding value: lower than any activation, finite so every backend handles it. */
 const POOL_PAD_VALUE = -1e30;
-
-/** Whether a padded pool's explicit padding is TensorFlow's SAME padding for its input size, kernel and stride. */
-export function matchesSamePadding(layer: ResolvedLayer): boolean {
-  if (layer.spec.type !== 'maxpool' || !layer.pad.some((v) => v > 0)) return false;
-  const { kernel, stride } = layer.spec;
-  const same = (size: number, k: number, s: number): [number, number] => {
-    const out = Math.ceil(size / s);
-    const total = Math.max((out - 1) * s + k - size, 0);
-    return [Math.floor(total / 2), total - Math.floor(total / 2)];
-  };
-  const [h, w] = layer.inShape as [number, number, number];
-  const [top, bottom] = same(h, kernel[0], stride[0]);
-  const [left, right] = same(w, kernel[1], stride[1]);
-  const [pt, pb, pl, pr] = layer.pad;
-  return pt === top && pb === bottom && pl === left && pr === right;
-}
 
 function weight(model: ZfModel, name: string): Tensor {
   const w = model.weights.get(name);
@@ -90,16 +77,20 @@ export function applyLayer(
       return { y: lrnForward(maps, spec, band), switches: null };
     }
     case 'maxpool': {
-      if (!withSwitches && matchesSamePadding(layer)) {
+      if (matchesSamePadding(layer)) {
         // The padding is exactly TensorFlow's SAME (e.g. a ceil-mode pool that pads one column and row at
-        // the end): the pool pads by itself, without a padded copy of the maps.
-        return { y: tf.maxPool(x as Tensor4D, spec.kernel, spec.stride, 'same'), switches: null };
+        // the end): the pool pads by itself, without a padded copy of the maps, and its switches index the
+        // unpadded input.
+        if (!withSwitches)
+          return { y: tf.maxPool(x as Tensor4D, spec.kernel, spec.stride, 'same'), switches: null };
+        const { result, switches } = maxPoolWithSwitches(x as Tensor4D, spec.kernel, spec.stride, 'same');
+        return { y: result, switches };
       }
       const padded = layer.pad.some((v) => v > 0)
         ? tf.pad(x as Tensor4D, explicitPad(layer.pad), POOL_PAD_VALUE)
         : (x as Tensor4D);
       if (!withSwitches) return { y: tf.maxPool(padded, spec.kernel, spec.stride, 'valid'), switches: null };
-      const { result, switches } = maxPoolWithSwitches(padded, spec.kernel, spec.stride);
+      const { result, switches } = maxPoolWithSwitches(padded, spec.kernel, spec.stride, 'valid');
       return { y: result, switches };
     }
     case 'flatten': {

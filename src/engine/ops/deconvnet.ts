@@ -19,6 +19,7 @@ import { inputSpaceToRgb } from '../model/preprocess';
 import { channelsOf, isMapLayer, SpecError, type ResolvedLayer } from '../model/spec';
 import { lrnBackward } from './lrn';
 import { cropMaps } from './crop';
+import { matchesSamePadding } from './pool';
 
 export type ProjectionMethod = 'deconv' | 'backprop' | 'guided';
 export type ProjectionMode = 'max' | 'all';
@@ -96,7 +97,8 @@ export function channelSignal(maps: Tensor4D, channel: number, mode: ProjectionM
 export function unpool(signal: Tensor4D, switches: Tensor4D, layer: ResolvedLayer): Tensor4D {
   return tf.tidy(() => {
     const [n, h, w, c] = layer.inShape.length === 3 ? [signal.shape[0], ...layer.inShape] : [0, 0, 0, 0];
-    const [t, b, l, r] = layer.pad;
+    // A pool that padded by itself (SAME) recorded switches into its unpadded input: nothing to crop.
+    const [t, b, l, r] = matchesSamePadding(layer) ? [0, 0, 0, 0] : layer.pad;
     const hp = h + t + b;
     const wp = w + l + r;
     const flat = tf.scatterND(tf.reshape(switches, [-1, 1]), tf.reshape(signal, [-1]), [n * hp * wp * c]);

@@ -8,31 +8,52 @@
  * valid switch. Ties between equal maxima resolve differently per backend (the paper leaves them open).
  */
 import { tf, type Tensor4D } from '../tf';
+import type { ResolvedLayer } from '../model/spec';
 
 export interface PoolWithSwitches {
   result: Tensor4D;
-  /** int32 [N, Ho, Wo, C]: flat index ((n * H + y) * W + x) * C + c into the (already padded) input. */
+  /**
+   * int32 [N, Ho, Wo, C]: flat index ((n * H + y) * W + x) * C + c into the input (already padded, or
+   * padded by the pool itself with 'same').
+   */
   switches: Tensor4D;
 }
 
 /** Largest float32 value the wasm kernel's search can miss (FLT_MIN). */
 const WASM_SEARCH_FLOOR = 1.1754943508222875e-38;
 
-/** 'valid' max pool of x [N, H, W, C] with its switches. */
+/** Max pool of x [N, H, W, C] with its switches; 'same' pads like TensorFlow (windows see only the input). */
 export function maxPoolWithSwitches(
   x: Tensor4D,
   kernel: [number, number],
   stride: [number, number],
+  pad: 'valid' | 'same' = 'valid',
 ): PoolWithSwitches {
   return tf.tidy(() => {
-    const pooled = tf.maxPoolWithArgmax(x, kernel, stride, 'valid', true);
+    const pooled = tf.maxPoolWithArgmax(x, kernel, stride, pad, true);
     let switches = tf.cast(pooled.indexes!, 'int32') as Tensor4D;
-    const result = tf.maxPool(x, kernel, stride, 'valid');
+    const result = tf.maxPool(x, kernel, stride, pad);
     if (tf.getBackend() === 'wasm') {
       const shifted = tf.add(tf.sub(x, tf.min(x)), 1) as Tensor4D;
-      const retry = tf.cast(tf.maxPoolWithArgmax(shifted, kernel, stride, 'valid', true).indexes!, 'int32');
+      const retry = tf.cast(tf.maxPoolWithArgmax(shifted, kernel, stride, pad, true).indexes!, 'int32');
       switches = tf.where(tf.lessEqual(result, WASM_SEARCH_FLOOR), retry, switches) as Tensor4D;
     }
     return { result, switches };
   });
+}
+
+/** Whether a padded pool's explicit padding is TensorFlow's SAME padding for its input size, kernel and stride. */
+export function matchesSamePadding(layer: ResolvedLayer): boolean {
+  if (layer.spec.type !== 'maxpool' || !layer.pad.some((v) => v > 0)) return false;
+  const { kernel, stride } = layer.spec;
+  const same = (size: number, k: number, s: number): [number, number] => {
+    const out = Math.ceil(size / s);
+    const total = Math.max((out - 1) * s + k - size, 0);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  };
+  const [h, w] = layer.inShape as [number, number, number];
+  const [top, bottom] = same(h, kernel[0], stride[0]);
+  const [left, right] = same(w, kernel[1], stride[1]);
+  const [pt, pb, pl, pr] = layer.pad;
+  return pt === top && pb === bottom && pl === left && pr === right;
 }
