@@ -179,7 +179,7 @@ describe.each(NODE_BACKENDS)('seed worked examples on %s', (backend) => {
       const got = [0, 1].map((c) => Array.from({ length: 36 }, (_, i) => hwc[i * 2 + c]));
       expect(got[0]).toEqual(c0!.flat());
       expect(got[1]).toEqual(c1!.flat());
-      tf.dispose([x, kernel, y, ...(phases ? [phases] : [])]);
+      tf.dispose([x, kernel, y, ...(phases ?? []).filter((p) => p !== null)]);
     },
   );
 });

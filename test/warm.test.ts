@@ -20,11 +20,13 @@ describe.each(NODE_BACKENDS)('warmShapes on %s', (backend) => {
         if (k.name.includes('Conv2D') && k.inputShapes[1]?.[2] === 3)
           kernels.push(String(k.inputShapes[0]?.[0]));
       expect(new Set(kernels)).toEqual(new Set(['1', '4', '16']));
-      // The projection's memo (polyphase kernels, on the CPU backends) is the only thing kept, and only once.
+      // The projection's memo (polyphase kernels, one per row phase of each conv, on the CPU backends) is the
+      // only thing kept, and only once.
       const afterFirst = tf.memory().numTensors;
       await warmShapes(model, [4, 16]);
       expect(tf.memory().numTensors).toBe(afterFirst);
-      expect(afterFirst - before).toBeLessThanOrEqual(3);
+      const rowPhases = smallSpec.layers.reduce((a, l) => a + (l.type === 'conv' ? l.stride[0] : 0), 0);
+      expect(afterFirst - before).toBeLessThanOrEqual(rowPhases);
     } finally {
       model.dispose();
     }

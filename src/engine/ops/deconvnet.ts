@@ -144,7 +144,7 @@ export function projectSignal(
           const inShape = layer.inShape as [number, number, number];
           const phases =
             preferredTransposeImpl(tf.getBackend()) === 'polyphase'
-              ? model.memo(`${spec.name}/polyphase`, () => [polyphaseKernels(kernel, spec.stride)])[0]
+              ? model.memo(`${spec.name}/polyphase`, () => polyphaseKernels(kernel, spec.stride))
               : undefined;
           s = convBackward(s, kernel, inShape, spec.stride, layer.pad, phases);
           break;
