@@ -42,7 +42,10 @@ export function createModel(spec: ModelSpec, weights: WeightMap): ZfModel {
     for (const layer of layers) {
       const spec = layer.spec;
       if (spec.type === 'lrn' && spec.region === 'across') {
-        derived.set(lrnBandKey(spec), lrnBand(spec, layer.inShape[2] ?? 0));
+        derived.set(
+          lrnBandKey(spec),
+          lrnBand(spec, layer.inShape[2] ?? 0).map((t) => tf.keep(t)),
+        );
       }
     }
   }

@@ -51,7 +51,7 @@ export type LrnImpl = 'native' | 'composed';
 /**
  * How a backend computes the across-channel LRN fastest. tfjs's wasm LRN kernel is a single-threaded loop
  * with a pow per element (about as slow as conv2 of ZFNet at batch 1); composed, the window sum is one
- * multithreaded XNNPACK matrix product with a band matrix and the power comes from square roots. WebGPU,
+ * multithreaded XNNPACK 1x1 convolution with a band matrix and the power comes from square roots. WebGPU,
  * WebGL and the cpu backend keep their native kernel.
  */
 export function preferredLrnImpl(backend: string): LrnImpl {
