@@ -1,5 +1,6 @@
 import { memo, useCallback, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useLens } from '../state/store';
+import { LayerSelect } from './LayerSelect';
 import type { FeatureMapsResult } from '../worker/api';
 import { ExportButton, mosaicCanvas } from './ExportButton';
 import { formatMs } from './InputPanel';
@@ -147,18 +148,14 @@ export function FeatureGrid() {
       <div className="maps-header">
         <label className="layer-picker">
           <span className="panel-title">Layer</span>
-          <select
-            data-testid="layer-select"
-            value={layer ?? ''}
+          <LayerSelect
+            testId="layer-select"
+            layers={model?.mapLayers ?? []}
+            value={layer}
             disabled={!model}
-            onChange={(e) => setLayer(e.target.value)}
-          >
-            {model?.mapLayers.map((l) => (
-              <option key={l.name} value={l.name}>
-                {l.name} ({l.type}) · {l.channels} maps · {l.width}×{l.height}
-              </option>
-            ))}
-          </select>
+            onChange={setLayer}
+            describe={(l) => `${l.name} (${l.type}) · ${l.channels} maps · ${l.width}×${l.height}`}
+          />
         </label>
         <ExportButton
           panel="fmaps"

@@ -24,6 +24,7 @@ import { OcclusionHeatmap } from './OcclusionHeatmap';
 import { OcclusionOthers } from './OcclusionOthers';
 import { RgbaCanvas } from './RgbaCanvas';
 import './visualizer.css';
+import { LayerSelect } from './LayerSelect';
 
 function formatValue(v: number): string {
   if (v === 0) return '0';
@@ -261,17 +262,13 @@ export function OcclusionView() {
         </label>
         <label>
           Layer
-          <select
-            data-testid="occlusion-layer"
-            value={layer ?? ''}
-            onChange={(e) => void setOcclusionLayer(e.target.value)}
-          >
-            {mapLayers.map((l) => (
-              <option key={l.name} value={l.name}>
-                {l.name}
-              </option>
-            ))}
-          </select>
+          <LayerSelect
+            testId="occlusion-layer"
+            layers={mapLayers}
+            value={layer}
+            onChange={(l) => void setOcclusionLayer(l)}
+            describe={(l) => l.name}
+          />
         </label>
         <label>
           Map

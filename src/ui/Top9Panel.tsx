@@ -13,6 +13,7 @@ import { formatMs } from './InputPanel';
 import { fromDrop, fromInput } from './top9Files';
 import { Top9Grid } from './Top9Grid';
 import './top9.css';
+import { LayerSelect } from './LayerSelect';
 
 const STATUS_TEXT: Record<Top9Status, string> = {
   idle: 'Not scanned yet.',
@@ -206,18 +207,14 @@ export function Top9Panel() {
         <h2 className="panel-title">Top 9 activations</h2>
         <label className="layer-picker">
           <span className="visually-hidden">Layer</span>
-          <select
-            data-testid="top9-layer"
-            value={layer ?? ''}
+          <LayerSelect
+            testId="top9-layer"
+            layers={model?.mapLayers ?? []}
+            value={layer}
             disabled={!model}
-            onChange={(e) => setLayer(e.target.value)}
-          >
-            {model?.mapLayers.map((l) => (
-              <option key={l.name} value={l.name}>
-                {l.name} · {l.channels} channels
-              </option>
-            ))}
-          </select>
+            onChange={setLayer}
+            describe={(l) => `${l.name} · ${l.channels} channels`}
+          />
         </label>
         <label>
           channel{' '}
