@@ -107,6 +107,40 @@ export async function median(
   return times[Math.floor(times.length / 2)] ?? NaN;
 }
 
+/**
+ * Medians (ms) of two calls timed in alternating blocks of `block` calls, `runs` of each at most (at least
+ * one block each; past `budgetMs` no new round starts), after `warmup` untimed calls of each. Load on the
+ * machine falls on both alike. A block of more than one call starts with an untimed one: a runtime's worker
+ * threads keep spinning for a while after its last call, and that spin would be charged to the other.
+ */
+export async function alternatingMedians(
+  first: () => Promise<void>,
+  second: () => Promise<void>,
+  options: { warmup: number; block: number; runs: number; budgetMs: number },
+): Promise<[number, number]> {
+  const { warmup, block, runs, budgetMs } = options;
+  for (let i = 0; i < warmup; i++) {
+    await first();
+    await second();
+  }
+  const times: [number[], number[]] = [[], []];
+  const timeBlock = async (fn: () => Promise<void>, into: number[]) => {
+    if (block > 1) await fn();
+    for (let k = 0; k < block; k++) {
+      const t0 = now();
+      await fn();
+      into.push(now() - t0);
+    }
+  };
+  const start = now();
+  for (let i = 0; i * block < runs && (i === 0 || now() - start < budgetMs); i++) {
+    await timeBlock(first, times[0]);
+    await timeBlock(second, times[1]);
+  }
+  const mid = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
+  return [mid(times[0]), mid(times[1])];
+}
+
 function isAbort(e: unknown): boolean {
   return (e instanceof Error || e instanceof DOMException) && e.name === 'AbortError';
 }
@@ -426,6 +460,7 @@ export const TABLE_FIGURES: [key: string, label: string, extrapolatedKey?: strin
   ['top9_forwards_ips', 'same images, plain forwards (ips)'],
   ['import_s', 'import_s (ZFNet-512 ONNX)'],
   ['peer_forward_ms', 'peer_forward_ms'],
+  ['native_peer_forward_ms', 'native onnxruntime-node (reference)'],
   ['forward_beside_peer_ms', 'forward_ms, in blocks with peer'],
   ['project_vs_forward', 'project / forward (≤ 1.5)'],
   ['occlusion_forwards_ms', 'same positions, plain forwards', 'occlusion_extrapolated'],

@@ -9,11 +9,22 @@ import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { tf } from '../src/engine/tf';
 import { createModel, type ZfModel } from '../src/engine/model/model';
-import type { Pixels } from '../src/engine/model/preprocess';
+import { resizeToInput, toNetworkInput, type Pixels } from '../src/engine/model/preprocess';
+import { forward } from '../src/engine/forward';
 import type { WeightMap } from '../src/engine/model/format';
 import { importModelFile } from '../src/importers/index';
 import { zfnet512Onnx } from '../test/fixtures/onnxBuilder';
-import { addRatios, benchEngine, median, now, peerInput, plan, testPicture, type Row } from './core';
+import {
+  addRatios,
+  alternatingMedians,
+  benchEngine,
+  median,
+  now,
+  peerInput,
+  plan,
+  testPicture,
+  type Row,
+} from './core';
 import { exportOnnx } from './onnxExport';
 
 export type ModelName = 'default' | 'zfnet512';
@@ -144,6 +155,47 @@ async function ortNodePeer(
   }
 }
 
+/**
+ * onnxruntime-web's wasm EP in Node on one thread (tfjs's wasm backend runs one thread in Node): the same
+ * class of runtime as the engine. Timed in alternating blocks with the engine's batch-1 forward pass.
+ */
+async function ortWebNodePeer(model: ZfModel, onnx: Uint8Array, pngs: Uint8Array[], runs: number) {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'] });
+  const pixels = await decodePng(pngs[0]!);
+  const prep = model.spec.preprocessing;
+  const input = tf.tidy(() => toNetworkInput(resizeToInput(pixels, prep), prep));
+  try {
+    const { nchw, shape, reference } = await peerInput(model, pixels);
+    const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', nchw, shape) };
+    let output: Float32Array = new Float32Array(0);
+    const last = model.layers.length - 1;
+    const [ms, oursMs] = await alternatingMedians(
+      async () => {
+        const out = await session.run(feeds);
+        output = (await out[session.outputNames[0]!]!.getData()) as Float32Array;
+      },
+      async () => {
+        const pass = forward(model, input, { switches: false, keep: new Set([last]) });
+        try {
+          await pass.outputs[last]!.data();
+        } finally {
+          pass.dispose();
+        }
+      },
+      { warmup: 3, block: 4, runs, budgetMs: 20_000 },
+    );
+    let diff = 0;
+    for (let i = 0; i < reference.length; i++)
+      diff = Math.max(diff, Math.abs((output[i] ?? NaN) - reference[i]!));
+    return { ms, oursMs, diff, name: `onnxruntime-web ${ort.env.versions.web ?? ''} 'wasm' EP (1 thread)` };
+  } finally {
+    input.dispose();
+    await session.release();
+  }
+}
+
 export interface NodeBenchArgs {
   backend: NodeBackend;
   models: ModelName[];
@@ -164,9 +216,12 @@ export async function benchNode(args: NodeBenchArgs): Promise<Row[]> {
   const wantZf = args.models.includes('zfnet512');
   let zf: { seconds: number; model: ZfModel } | null = null;
   const zfBytes = wantZf || args.importFigure ? ensureZfnet512Onnx(log) : null;
+  let zfTensors = 0;
   if (zfBytes) {
     log('import_s (ZFNet-512 ONNX, importModelFile)');
+    const before = tf.memory().numTensors;
     zf = await importTimed(zfBytes, 'zfnet512.onnx');
+    zfTensors = tf.memory().numTensors - before;
     importS = zf.seconds;
     if (!wantZf) {
       zf.model.dispose();
@@ -175,7 +230,8 @@ export async function benchNode(args: NodeBenchArgs): Promise<Row[]> {
   }
   for (const which of args.models) {
     log(`node ${args.backend} ${which}`);
-    const tensorsBefore = tf.memory().numTensors - (which === 'zfnet512' ? zf!.model.weights.size : 0);
+    // The imported model's tensors (weights and what is made with them) count as before the figures.
+    const tensorsBefore = tf.memory().numTensors - (which === 'zfnet512' ? zfTensors : 0);
     const loaded = which === 'default' ? await loadDefault() : { model: zf!.model, onnx: zfBytes! };
     const slow = args.backend === 'webgpu' || which === 'zfnet512';
     const row: Row = { env: 'node', backend: args.backend, device, model: which };
@@ -191,15 +247,18 @@ export async function benchNode(args: NodeBenchArgs): Promise<Row[]> {
     );
     row.import_s = importS;
     if (args.peer && args.backend === 'wasm') {
-      log(`  ${which}: peer (onnxruntime-node CPU)`);
+      log(`  ${which}: peer (onnxruntime-web wasm, 1 thread)`);
+      const runs = args.quick ? 8 : 20;
+      const web = await ortWebNodePeer(loaded.model, loaded.onnx, pngs, runs);
+      row.peer = web.name;
+      row.peer_forward_ms = web.ms;
+      row.forward_beside_peer_ms = web.oursMs;
+      log(`  ${which}: onnxruntime-node CPU (native code, for reference)`);
       const cores = (await import('node:os')).availableParallelism();
       const all = await ortNodePeer(loaded.model, loaded.onnx, pngs, args.quick ? 5 : 15, cores);
-      const one = await ortNodePeer(loaded.model, loaded.onnx, pngs, args.quick ? 5 : 15, 1);
-      row.peer = `onnxruntime-node ${(await import('onnxruntime-node')).env.versions.node ?? ''} CPU EP (native, not wasm)`;
-      row.peer_forward_ms = all.ms;
-      row.peer_threads = cores;
-      row.peer_forward_ms_1thread = one.ms;
-      row.peer_max_abs_diff = Math.max(all.diff, one.diff);
+      row.native_peer = `onnxruntime-node ${(await import('onnxruntime-node')).env.versions.node ?? ''} CPU EP (native, ${cores} threads)`;
+      row.native_peer_forward_ms = all.ms;
+      row.peer_max_abs_diff = Math.max(web.diff, all.diff);
     }
     loaded.model.dispose();
     row.tensors_left = tf.memory().numTensors - tensorsBefore;

@@ -4,7 +4,8 @@
  *   npm run bench -- [--quick] [--json FILE] [--only node|chromium] [--backends wasm,webgpu]
  *   npm run bench -- --profile [--backends wasm] [--quick]   (batch-1 forward kernel by kernel, beside the peer)
  *
- * 1. Node, tfjs wasm backend (bench/node.ts), with onnxruntime-node (native CPU) as a labelled peer; the
+ * 1. Node, tfjs wasm backend (bench/node.ts), with onnxruntime-web's wasm EP (one thread, as tfjs in Node) as
+ *    the peer and onnxruntime-node (native CPU) as a labelled reference; the
  *    ZFNet-512-sized ONNX import (import_s); writes the benchmark files to bench/out/.
  * 2. Headless Chromium (Playwright, the launch options of playwright.config.ts), a page served by Vite from
  *    bench/browser/ (bench/vite.config.ts): tfjs on wasm and on webgpu, onnxruntime-web on the same EP.
@@ -179,9 +180,15 @@ if (args.only !== 'node') rows.push(...(await benchChromium(args)));
 
 const table = formatTable(rows);
 const devices = [...new Set(rows.map((r) => `- ${r.env} ${r.backend}: ${r.device}`))].join('\n');
-const peers = [...new Set(rows.map((r) => `- ${r.env} ${r.backend} ${r.model}: ${r.peer ?? 'none'}`))].join(
-  '\n',
-);
+const peers = [
+  ...new Set(
+    rows.map(
+      (r) =>
+        `- ${r.env} ${r.backend} ${r.model}: ${r.peer ?? 'none'}` +
+        (r.native_peer ? `; reference: ${String(r.native_peer)}` : ''),
+    ),
+  ),
+].join('\n');
 console.log(`\n${table}\n\nDevices:\n${devices}\n\nPeers:\n${peers}\n`);
 log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 if (args.json) {

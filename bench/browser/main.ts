@@ -11,7 +11,17 @@ import { loadModel } from '../../src/engine/model/load';
 import { createModel, type ZfModel } from '../../src/engine/model/model';
 import type { ImportResult } from '../../src/importers/index';
 import { decodeImage } from '../../src/worker/decode';
-import { addRatios, benchEngine, median, now, peerInput, plan, PROJECTION, type Row } from '../core';
+import {
+  addRatios,
+  alternatingMedians,
+  benchEngine,
+  median,
+  now,
+  peerInput,
+  plan,
+  PROJECTION,
+  type Row,
+} from '../core';
 import { forward } from '../../src/engine/forward';
 import { project } from '../../src/engine/ops/deconvnet';
 import { topKScan } from '../../src/engine/ops/topk';
@@ -129,33 +139,12 @@ async function ortPeer(
         pass.dispose();
       }
     };
-    // Both runtimes timed in alternating blocks, so load on the machine falls on both alike. Each block starts
-    // with one untimed call: a runtime's worker threads keep spinning for a while after its last call, and
-    // that spin would otherwise be charged to whichever runtime runs next.
-    const warmup = backend === 'webgpu' ? 1 : 3;
-    for (let i = 0; i < warmup; i++) {
-      await peerRun();
-      await ourRun();
-    }
-    const peerTimes: number[] = [];
-    const ourTimes: number[] = [];
-    const block = backend === 'webgpu' ? 1 : 4;
-    const timeBlock = async (fn: () => Promise<void>, into: number[]) => {
-      if (block > 1) await fn();
-      for (let k = 0; k < block; k++) {
-        const t0 = now();
-        await fn();
-        into.push(now() - t0);
-      }
-    };
-    const start = now();
-    for (let i = 0; i * block < runs && (i === 0 || now() - start < budgetMs); i++) {
-      await timeBlock(peerRun, peerTimes);
-      await timeBlock(ourRun, ourTimes);
-    }
-    const mid = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
-    const ms = mid(peerTimes);
-    const oursMs = mid(ourTimes);
+    const [ms, oursMs] = await alternatingMedians(peerRun, ourRun, {
+      warmup: backend === 'webgpu' ? 1 : 3,
+      block: backend === 'webgpu' ? 1 : 4,
+      runs,
+      budgetMs,
+    });
     let diff = 0;
     for (let i = 0; i < reference.length; i++)
       diff = Math.max(diff, Math.abs((output[i] ?? NaN) - reference[i]!));
