@@ -233,21 +233,10 @@ async function timeForwards(
 export async function benchEngine(model: ZfModel, options: EngineBenchOptions): Promise<Row> {
   const { runs, log, shortBudgetMs: budget } = options;
   const row: Row = {};
-  const prep = model.spec.preprocessing;
   const first = options.pngs[0];
   if (!first) throw new Error('no test images');
-  const rgb = resizeToInput(await options.decode(first), prep);
-  const input = toNetworkInput(rgb, prep);
-  rgb.dispose();
-  const last = model.layers.length - 1;
-  const classify = async (x: Tensor) => {
-    const pass = forward(model, x as Tensor4D, { switches: false, keep: new Set([last]) });
-    try {
-      await pass.outputs[last]!.data();
-    } finally {
-      pass.dispose();
-    }
-  };
+  const input = networkInputOf(model, await options.decode(first));
+  const classify = (x: Tensor) => classifyOnce(model, x as Tensor4D);
   try {
     log('forward_ms');
     // Generous warm-up: the first figure also pays shader compilation and a GPU's clock ramp-up.
@@ -258,7 +247,7 @@ export async function benchEngine(model: ZfModel, options: EngineBenchOptions): 
       async () => {
         const pass = forward(model, input);
         try {
-          await pass.outputs[last]!.data();
+          await pass.outputs[pass.last]!.data();
         } finally {
           pass.dispose();
         }
@@ -404,6 +393,23 @@ async function top9(
   return { ips: (1000 * done) / ms, images: done, batch, extrapolated: done < count };
 }
 
+/** The network input [1, H, W, 3] of decoded pixels, as the app makes it. */
+export function networkInputOf(model: ZfModel, pixels: Pixels): Tensor4D {
+  const prep = model.spec.preprocessing;
+  return tf.tidy(() => toNetworkInput(resizeToInput(pixels, prep), prep));
+}
+
+/** One forward pass of a batch to the model's output, read back: what forward_ms and the peer figures time. */
+export async function classifyOnce(model: ZfModel, x: Tensor4D): Promise<void> {
+  const last = model.layers.length - 1;
+  const pass = forward(model, x, { switches: false, keep: new Set([last]) });
+  try {
+    await pass.outputs[last]!.data();
+  } finally {
+    pass.dispose();
+  }
+}
+
 /**
  * What a peer runtime needs to run the same network: the preprocessed image in NCHW [1, 3, H, W], and the
  * engine's own output for it (to check that the peer computes the same thing).
@@ -412,10 +418,9 @@ export async function peerInput(
   model: ZfModel,
   pixels: Pixels,
 ): Promise<{ nchw: Float32Array; shape: number[]; reference: Float32Array }> {
-  const prep = model.spec.preprocessing;
   const last = model.layers.length - 1;
   const [nchw, out] = tf.tidy(() => {
-    const x = toNetworkInput(resizeToInput(pixels, prep), prep);
+    const x = networkInputOf(model, pixels);
     const pass = forward(model, x, { switches: false, keep: new Set([last]) });
     return [tf.transpose(x, [0, 3, 1, 2]), pass.outputs[last]!];
   });

@@ -9,8 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
 import { tf } from '../src/engine/tf';
 import { createModel, type ZfModel } from '../src/engine/model/model';
-import { resizeToInput, toNetworkInput, type Pixels } from '../src/engine/model/preprocess';
-import { forward } from '../src/engine/forward';
+import type { Pixels } from '../src/engine/model/preprocess';
 import type { WeightMap } from '../src/engine/model/format';
 import { importModelFile } from '../src/importers/index';
 import { zfnet512Onnx } from '../test/fixtures/onnxBuilder';
@@ -18,7 +17,9 @@ import {
   addRatios,
   alternatingMedians,
   benchEngine,
+  classifyOnce,
   median,
+  networkInputOf,
   now,
   peerInput,
   plan,
@@ -164,26 +165,17 @@ async function ortWebNodePeer(model: ZfModel, onnx: Uint8Array, pngs: Uint8Array
   ort.env.wasm.numThreads = 1;
   const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'] });
   const pixels = await decodePng(pngs[0]!);
-  const prep = model.spec.preprocessing;
-  const input = tf.tidy(() => toNetworkInput(resizeToInput(pixels, prep), prep));
+  const input = networkInputOf(model, pixels);
   try {
     const { nchw, shape, reference } = await peerInput(model, pixels);
     const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', nchw, shape) };
     let output: Float32Array = new Float32Array(0);
-    const last = model.layers.length - 1;
     const [ms, oursMs] = await alternatingMedians(
       async () => {
         const out = await session.run(feeds);
         output = (await out[session.outputNames[0]!]!.getData()) as Float32Array;
       },
-      async () => {
-        const pass = forward(model, input, { switches: false, keep: new Set([last]) });
-        try {
-          await pass.outputs[last]!.data();
-        } finally {
-          pass.dispose();
-        }
-      },
+      () => classifyOnce(model, input),
       { warmup: 3, block: 4, runs, budgetMs: 20_000 },
     );
     let diff = 0;

@@ -6,35 +6,22 @@
  * WebGPU parts fast on an emulated GPU.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { dropFile, expectRealPicture, liveChannels, makePng, readCanvas, waitIdle } from './helpers';
+import {
+  dropFile,
+  expectRealPicture,
+  liveChannels,
+  makePng,
+  readCanvas,
+  waitIdle,
+  type LensSnapshot,
+} from './helpers';
 import { tempFile, TINY, tinyOnnx } from './tinyModel';
 
 // Each test starts on WebGPU, which is slow here; they run one after the other.
 test.describe.configure({ timeout: 300_000 });
 
-interface Snapshot {
-  phase: string;
-  jobs: { image: number; maps: number; project: number };
-  backend: string | null;
-  model: string | null;
-  image: { id: number; name: string } | null;
-  layer: string | null;
-  channel: number | null;
-  mode: string;
-  method: string;
-  maps: { imageId: number; layer: string; channels: number } | null;
-  projection: { imageId: number; layer: string; channel: number } | null;
-  error: string | null;
-}
-
-interface Hook {
-  snapshot(): Snapshot;
-  memory(): Promise<{ numTensors: number }>;
-  loseDevice(): Promise<boolean>;
-}
-
-function snapshot(page: Page): Promise<Snapshot> {
-  return page.evaluate(() => (window as unknown as { __zfLens: Hook }).__zfLens.snapshot());
+function snapshot(page: Page): Promise<LensSnapshot> {
+  return page.evaluate(() => window.__zfLens!.snapshot());
 }
 
 /** Opens the app without ?backend= (WebGPU is chosen); collects page errors. */
@@ -58,9 +45,7 @@ async function importTiny(page: Page): Promise<string> {
 
 /** Destroys the worker's WebGPU device and waits until the app runs on wasm. */
 async function loseGpu(page: Page): Promise<void> {
-  expect(await page.evaluate(() => (window as unknown as { __zfLens: Hook }).__zfLens.loseDevice())).toBe(
-    true,
-  );
+  expect(await page.evaluate(() => window.__zfLens!.loseDevice())).toBe(true);
   await expect(page.getByTestId('backend')).toHaveText('wasm');
   const notice = page.getByTestId('notice');
   await expect(notice).toContainText('The GPU stopped working');
@@ -139,7 +124,7 @@ test('a lost WebGPU device: the app goes on on wasm with the same model, image a
   await expect(canvas).toHaveAttribute('data-channel', String(channel));
   const reprojected = await expectRealPicture(page, 'projection-canvas', projected.width, projected.height);
   expect(meanDifference(projected.data, reprojected.data)).toBeLessThan(2);
-  const tensors = await page.evaluate(() => (window as unknown as { __zfLens: Hook }).__zfLens.memory());
+  const tensors = await page.evaluate(() => window.__zfLens!.memory());
   expect(tensors.numTensors).toBeGreaterThan(0);
 
   // The page keeps working on wasm: another image is analysed.

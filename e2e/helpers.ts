@@ -149,14 +149,9 @@ export function workerTensors(page: Page): Promise<number> {
   });
 }
 
-declare global {
-  interface Window {
-    __zfLens?: {
-      snapshot(): { jobs: { image: number; maps: number; project: number }; error: string | null };
-      memory(): Promise<{ numTensors: number; numBytes: number }>;
-    };
-  }
-}
+/** The app's test hook (window.__zfLens), typed by its own declaration. */
+export type { LensSnapshot } from '../src/state/testHook';
+export type { OcclusionSnapshot } from '../src/state/visualizerSync';
 
 /** Animation frames the page paints in `ms` milliseconds (a busy main thread paints few or none). */
 export function framesIn(page: Page, ms: number): Promise<number> {

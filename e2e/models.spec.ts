@@ -169,22 +169,29 @@ function top9Records(page: Page): Promise<number> {
   );
 }
 
-test('clear all stored data: models, top-9 indexes and remembered choices go; the image stays', async ({
-  page,
-}) => {
+/**
+ * The default model's page, then the tiny model imported (stored, and current), pattern.png opened as a file
+ * and a top-9 scan of four probe images with the tiny model (a stored index).
+ */
+async function tinyModelImageAndScan(page: Page): Promise<void> {
   await openApp(page, defaultName);
-  // A stored model, the current one (remembered), with an image open.
   await page.getByTestId('model-input').setInputFiles(tempFile('tiny-net.onnx', tinyOnnx()));
   await expect(page.getByTestId('model-name')).toHaveText(TINY);
   await dropFile(page, 'pattern.png', 'image/png', makePng());
   await expect(page.getByTestId('image-caption')).toContainText('pattern.png');
-  // A stored top-9 index (a scan of four probe images with the imported model).
   await page.getByTestId('tab-top9').click();
   const count = page.getByTestId('top9-count');
   await count.fill('4');
   await count.press('Enter');
   await page.getByTestId('top9-scan').click();
   await expect(page.getByTestId('top9-panel')).toHaveAttribute('data-status', 'done');
+}
+
+test('clear all stored data: models, top-9 indexes and remembered choices go; the image stays', async ({
+  page,
+}) => {
+  // A stored model, the current one (remembered), with an image open and a stored top-9 index.
+  await tinyModelImageAndScan(page);
   expect(await top9Records(page)).toBe(1);
   expect(await page.evaluate(() => window.__zfLensModels?.storedIds())).toHaveLength(1);
 
@@ -210,18 +217,8 @@ test('clear all stored data: models, top-9 indexes and remembered choices go; th
 });
 
 test('switching models analyses the current probe image again, not an earlier file', async ({ page }) => {
-  await openApp(page, defaultName);
-  await page.getByTestId('model-input').setInputFiles(tempFile('tiny-net.onnx', tinyOnnx()));
-  await expect(page.getByTestId('model-name')).toHaveText(TINY);
   // An image opened as a file first, then a probe image from a top-9 scan becomes the current one.
-  await dropFile(page, 'pattern.png', 'image/png', makePng());
-  await expect(page.getByTestId('image-caption')).toContainText('pattern.png');
-  await page.getByTestId('tab-top9').click();
-  const count = page.getByTestId('top9-count');
-  await count.fill('4');
-  await count.press('Enter');
-  await page.getByTestId('top9-scan').click();
-  await expect(page.getByTestId('top9-panel')).toHaveAttribute('data-status', 'done');
+  await tinyModelImageAndScan(page);
   const tile = page.getByTestId('top9-tile-0');
   const probe = await tile.getAttribute('data-image');
   await tile.click();

@@ -15,6 +15,7 @@ import {
   waitIdle,
   workerTensors,
   MAP_LAYER_TYPES,
+  type OcclusionSnapshot,
 } from './helpers';
 
 const spec = servedSpec();
@@ -29,28 +30,8 @@ const labels = served.spec.labels;
 const conv1Filters = served.spec.layers.find((l) => l.type === 'conv')?.filters ?? 0;
 const mapLayers = spec.layers.filter((l) => MAP_LAYER_TYPES.has(l.type)).map((l) => l.name);
 
-interface Occlusion {
-  running: boolean;
-  layer: string;
-  channel: number;
-  rows: number;
-  cols: number;
-  done: number;
-  total: number;
-  final: boolean;
-  cancelled: boolean;
-  classIndex: number;
-  activation: number[];
-  probability: number[];
-  label: number[];
-  computed: number[];
-  selected: number | null;
-}
-
-function occlusion(page: Page): Promise<Occlusion | null> {
-  return page.evaluate(
-    () => (window.__zfLens as unknown as { occlusion(): Occlusion | null } | undefined)?.occlusion() ?? null,
-  );
+function occlusion(page: Page): Promise<OcclusionSnapshot | null> {
+  return page.evaluate(() => window.__zfLens?.occlusion() ?? null);
 }
 
 async function openWithImage(page: Page, query = ''): Promise<void> {

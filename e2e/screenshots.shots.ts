@@ -17,14 +17,6 @@ const MAP_CHANNEL = 53;
 const TOP9_LAYER = 'conv5';
 const PROBE_COUNT = 48;
 
-interface Occlusion {
-  final: boolean;
-  rows: number;
-  cols: number;
-  activation: number[];
-  computed: number[];
-}
-
 async function shoot(page: Page, target: Locator, name: string): Promise<void> {
   await page.mouse.move(0, 0);
   await target.scrollIntoViewIfNeeded();
@@ -76,11 +68,7 @@ test('screenshots of every panel', async ({ page }) => {
   await page.getByTestId('occlusion-size').fill('48');
   await page.getByTestId('occlusion-stride').fill('16');
   await page.getByTestId('occlusion-run').click();
-  const occlusion = () =>
-    page.evaluate(
-      () =>
-        (window.__zfLens as unknown as { occlusion(): Occlusion | null } | undefined)?.occlusion() ?? null,
-    );
+  const occlusion = () => page.evaluate(() => window.__zfLens?.occlusion() ?? null);
   await expect.poll(async () => (await occlusion())?.final ?? false, { timeout: 300_000 }).toBe(true);
   const occ = (await occlusion())!;
   let cold = 0;

@@ -15,7 +15,9 @@ import {
   addRatios,
   alternatingMedians,
   benchEngine,
+  classifyOnce,
   median,
+  networkInputOf,
   now,
   peerInput,
   plan,
@@ -117,9 +119,7 @@ async function ortPeer(
   const session = await ort.InferenceSession.create(onnx, { executionProviders: [backend] });
   log('ort session created');
   const pixels = await decode(await firstPng());
-  const input = tf.tidy(() =>
-    toNetworkInput(resizeToInput(pixels, model.spec.preprocessing), model.spec.preprocessing),
-  );
+  const input = networkInputOf(model, pixels);
   try {
     const { nchw, shape, reference } = await peerInput(model, pixels);
     const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', nchw, shape) };
@@ -130,15 +130,7 @@ async function ortPeer(
       if (now() - t0 > 1000) log(`peer run ${(now() - t0).toFixed(0)} ms`);
       output = (await out[session.outputNames[0]!]!.getData()) as Float32Array;
     };
-    const last = model.layers.length - 1;
-    const ourRun = async () => {
-      const pass = forward(model, input, { switches: false, keep: new Set([last]) });
-      try {
-        await pass.outputs[last]!.data();
-      } finally {
-        pass.dispose();
-      }
-    };
+    const ourRun = () => classifyOnce(model, input);
     const [ms, oursMs] = await alternatingMedians(peerRun, ourRun, {
       warmup: backend === 'webgpu' ? 1 : 3,
       block: backend === 'webgpu' ? 1 : 4,
@@ -304,18 +296,8 @@ async function zfBenchProfile(backend: PageConfig['backend'], runs: number): Pro
   const { model, onnx } = await loadDefaultHere();
   try {
     const pixels = await decode(await firstPng());
-    const input = tf.tidy(() =>
-      toNetworkInput(resizeToInput(pixels, model.spec.preprocessing), model.spec.preprocessing),
-    );
-    const last = model.layers.length - 1;
-    const run = async () => {
-      const pass = forward(model, input, { switches: false, keep: new Set([last]) });
-      try {
-        await pass.outputs[last]!.data();
-      } finally {
-        pass.dispose();
-      }
-    };
+    const input = networkInputOf(model, pixels);
+    const run = () => classifyOnce(model, input);
     const aloneMs = await median(runs, run, 3);
     const kernels = await profileKernels(run, runs);
     const analysed = forward(model, input);

@@ -1,29 +1,5 @@
 import { busyLabel, useLens } from '../state/store';
-import type { BackendInfo } from '../worker/api';
-
-function backendDetail(info: BackendInfo): string {
-  const threads = info.threads ? ` on ${info.threads} thread${info.threads === 1 ? '' : 's'}` : '';
-  const lines = [
-    `Running on the ${info.backend} backend${info.adapter ? ` (adapter: ${info.adapter})` : ''}${threads}.`,
-  ];
-  if (info.threads === 1 && !self.crossOriginIsolated) {
-    lines.push(
-      'One thread: the page is not cross-origin isolated (its server sends no COOP/COEP headers), which threads need.',
-    );
-  }
-  if (info.adapter?.toLowerCase().includes('swiftshader')) {
-    lines.push('SwiftShader is a CPU emulation of a GPU: expect slow results.');
-  }
-  lines.push(
-    info.lost
-      ? `Started after ${info.lost.backend} stopped working (${info.lost.reason}).`
-      : info.forced
-        ? `Forced by the page address (?backend=${info.forced}).`
-        : 'Chosen automatically: the first of webgpu, webgl, wasm, cpu that starts.',
-  );
-  for (const s of info.skipped) lines.push(`Skipped ${s.backend}: ${s.reason}`);
-  return lines.join('\n');
-}
+import { backendDetail } from './backendText';
 
 export function Header() {
   const model = useLens((s) => s.model);
@@ -48,14 +24,14 @@ export function Header() {
         <span
           data-testid="backend"
           className="backend-name"
-          title={backend ? backendDetail(backend) : undefined}
+          title={backend ? backendDetail(backend, self.crossOriginIsolated) : undefined}
           aria-describedby={backend ? 'backend-detail' : undefined}
         >
           {backend?.backend ?? '…'}
         </span>
         {backend && (
           <span id="backend-detail" className="visually-hidden">
-            {backendDetail(backend)}
+            {backendDetail(backend, self.crossOriginIsolated)}
           </span>
         )}
       </div>

@@ -1,0 +1,41 @@
+/** The header's backend detail: threads, and why one thread where the page is not isolated. */
+import { describe, expect, it } from 'vitest';
+import { backendDetail } from '../src/ui/backendText';
+import type { BackendInfo } from '../src/worker/api';
+
+const wasm = (threads: number | null): BackendInfo => ({
+  backend: 'wasm',
+  skipped: [{ backend: 'webgpu', reason: 'no adapter' }],
+  forced: null,
+  adapter: null,
+  threads,
+});
+
+describe('backendDetail', () => {
+  it('names the threads wasm runs on', () => {
+    const lines = backendDetail(wasm(2), true).split('\n');
+    expect(lines[0]).toBe('Running on the wasm backend on 2 threads.');
+    expect(lines).toContain('Skipped webgpu: no adapter');
+    expect(lines.some((l) => l.startsWith('One thread'))).toBe(false);
+  });
+
+  it('says why one thread where the page is not cross-origin isolated, and only there', () => {
+    const lonely = backendDetail(wasm(1), false).split('\n');
+    expect(lonely[0]).toBe('Running on the wasm backend on 1 thread.');
+    expect(lonely[1]).toMatch(/^One thread: the page is not cross-origin isolated/);
+    // A one-core machine on an isolated page: one thread, nothing to explain.
+    expect(backendDetail(wasm(1), true)).not.toContain('not cross-origin isolated');
+  });
+
+  it('leaves threads out on the other backends', () => {
+    const gpu: BackendInfo = {
+      ...wasm(null),
+      backend: 'webgpu',
+      adapter: 'google / swiftshader',
+      skipped: [],
+    };
+    const lines = backendDetail(gpu, true).split('\n');
+    expect(lines[0]).toBe('Running on the webgpu backend (adapter: google / swiftshader).');
+    expect(lines[1]).toBe('SwiftShader is a CPU emulation of a GPU: expect slow results.');
+  });
+});
