@@ -11,11 +11,11 @@
 import { tf, type Tensor, type Tensor4D } from '../src/engine/tf';
 import { forward } from '../src/engine/forward';
 import type { ZfModel } from '../src/engine/model/model';
-import { resizeToInput, toNetworkInput, type Pixels } from '../src/engine/model/preprocess';
+import { pixelsToInput, type Pixels } from '../src/engine/model/preprocess';
 import { project } from '../src/engine/ops/deconvnet';
 import { occlusionMap } from '../src/engine/ops/occlusion';
 import { preferredTransposeImpl, setTransposeImpl } from '../src/engine/ops/conv';
-import { topKScan } from '../src/engine/ops/topk';
+import { topKScan, type ScanImage } from '../src/engine/ops/topk';
 
 export type Figure = number | string | boolean | null;
 /** One column of the result table: where it ran (env, backend, device), which model, and its figures. */
@@ -41,6 +41,11 @@ export interface EngineBenchOptions {
   /** PNG files (bytes) for the top-9 scan; the first one is also the image of every other figure. */
   pngs: Uint8Array[];
   decode: (png: Uint8Array) => Promise<Pixels>;
+  /**
+   * A top-9 scan's image from its PNG, as the app hands it to the scan (in the browser: network input values
+   * from the app's image-decoding workers). Default: the decoded pixels, preprocessed by the scan.
+   */
+  scanInput?: (png: Uint8Array, model: ZfModel) => Promise<ScanImage>;
   log: (message: string) => void;
 }
 
@@ -51,7 +56,7 @@ export interface EngineBenchOptions {
 export function plan(
   quick: boolean,
   slow: boolean,
-): Omit<EngineBenchOptions, 'pngs' | 'decode' | 'log' | 'compareTranspose'> {
+): Omit<EngineBenchOptions, 'pngs' | 'decode' | 'scanInput' | 'log' | 'compareTranspose'> {
   if (quick)
     return {
       runs: slow ? 3 : 5,
@@ -352,7 +357,7 @@ export async function benchEngine(model: ZfModel, options: EngineBenchOptions): 
   return row;
 }
 
-/** Images/s of a topKScan of conv5 (all channels, k 9) over decoded PNGs, decoding included. */
+/** Images/s of a topKScan of conv5 (all channels, k 9) over PNGs, decoding included (as options.scanInput). */
 async function top9(
   model: ZfModel,
   options: EngineBenchOptions,
@@ -367,7 +372,11 @@ async function top9(
     try {
       await topKScan(
         model,
-        async (index) => (index < count ? options.decode(options.pngs[index % options.pngs.length]!) : null),
+        async (index) => {
+          if (index >= count) return null;
+          const png = options.pngs[index % options.pngs.length]!;
+          return options.scanInput ? options.scanInput(png, model) : options.decode(png);
+        },
         {
           layer: 'conv5',
           k: 9,
@@ -395,8 +404,7 @@ async function top9(
 
 /** The network input [1, H, W, 3] of decoded pixels, as the app makes it. */
 export function networkInputOf(model: ZfModel, pixels: Pixels): Tensor4D {
-  const prep = model.spec.preprocessing;
-  return tf.tidy(() => toNetworkInput(resizeToInput(pixels, prep), prep));
+  return pixelsToInput(pixels, model.spec.preprocessing);
 }
 
 /** One forward pass of a batch to the model's output, read back: what forward_ms and the peer figures time. */

@@ -147,7 +147,7 @@ async function profileChromium(args: Args): Promise<void> {
         `${table(result.kernels)}\n\nmean of ${runs} profiled projections (conv5, max, deconvnet):\n` +
         `${table(result.projectKernels)}\n\n` +
         `a top-9 batch of 16 step by step (ms per image): ${Object.entries(result.scanSteps)
-          .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+          .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(2)}`)
           .join(', ')}\n\n` +
         `forward_ms alone ${result.forward_alone_ms.toFixed(1)}; in alternating blocks with the peer: ` +
         `forward_ms ${result.forward_ms.toFixed(1)}, peer_forward_ms ` +

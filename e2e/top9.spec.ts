@@ -158,6 +158,20 @@ test('images picked with the file input form a set of their own', async ({ page 
   await expect(page.getByTestId('top9-panel')).toHaveAttribute('data-status', 'done');
   await expect(page.getByTestId('top9-grid').locator('[data-testid^="top9-tile-"]')).toHaveCount(9);
   await expect(page.getByTestId('top9-tile-0')).toContainText('pick-');
+  // The compute worker had them decoded by its image-decoding worker.
+  const decoding = page.workers().filter((w) => /decodeWorker/.test(w.url()));
+  expect(decoding.length).toBeGreaterThan(0);
+
+  // A file that is not an image stops the scan with a message naming it (sent on from the decoding worker).
+  await page.getByTestId('top9-images').setInputFiles([
+    { name: 'fine.png', mimeType: 'image/png', buffer: makePng(64, 64) },
+    { name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('hello, not a picture') },
+  ]);
+  await expect(page.getByTestId('top9-progress')).toHaveAttribute('data-total', '2');
+  await page.getByTestId('top9-scan').click();
+  await expect(page.getByTestId('top9-panel')).toHaveAttribute('data-status', 'error');
+  await expect(page.getByTestId('top9-message')).toContainText('The scan stopped: "broken.png" is');
+  await expect(page.getByTestId('top9-message')).toContainText('not an image');
 
   // Dropped on the set's drop zone, files form a set; the page-wide drop (open as the image) leaves them be.
   await page.getByTestId('top9-drop').evaluate((zone, base64) => {

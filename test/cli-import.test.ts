@@ -14,7 +14,7 @@ import { tf } from '../src/engine/tf';
 import { forward } from '../src/engine/forward';
 import { createModel } from '../src/engine/model/model';
 import { parseModelJson } from '../src/engine/model/format';
-import { resizeToInput, toNetworkInput } from '../src/engine/model/preprocess';
+import { pixelsToInput } from '../src/engine/model/preprocess';
 import { topClasses } from '../src/engine/ops/classify';
 import { importModelFile, type ImportFile } from '../src/importers/index';
 import { runCli } from '../src/cli/cli';
@@ -51,7 +51,7 @@ async function engineTop(
   const model = createModel(result.spec, result.weights);
   const probs = tf.tidy(() => {
     const prep = model.spec.preprocessing;
-    const input = toNetworkInput(resizeToInput(decodeImage(png, 'test.png'), prep), prep);
+    const input = pixelsToInput(decodeImage(png, 'test.png'), prep);
     const pass = forward(model, input, { switches: false, keep: new Set<number>() });
     return tf.clone(pass.outputs[pass.last]!);
   });

@@ -14,7 +14,7 @@ import { tf, type Tensor, type Tensor4D } from '../src/engine/tf';
 import { forward } from '../src/engine/forward';
 import { encodeModel } from '../src/engine/model/format';
 import type { ZfModel } from '../src/engine/model/model';
-import { resizeToInput, toNetworkInput } from '../src/engine/model/preprocess';
+import { pixelsToInput } from '../src/engine/model/preprocess';
 import { occlusionMap, type OcclusionOptions } from '../src/engine/ops/occlusion';
 import { findLayer } from '../src/engine/model/spec';
 import { runCli } from '../src/cli/cli';
@@ -56,7 +56,7 @@ async function withLoaded<T>(modelDir: string, fn: (model: ZfModel) => Promise<T
 
 function networkInput(model: ZfModel, png: Uint8Array): Tensor4D {
   const prep = model.spec.preprocessing;
-  return tf.tidy(() => toNetworkInput(resizeToInput(decodeImage(png, 'image.png'), prep), prep));
+  return pixelsToInput(decodeImage(png, 'image.png'), prep);
 }
 
 /** The clean image's top class and, for `layer`, the channel with the largest activation summed over space. */

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
 import { analyse } from '../src/engine/analysis';
 import { createModel, type ZfModel } from '../src/engine/model/model';
-import { toNetworkInput, resizeToInput, type Pixels } from '../src/engine/model/preprocess';
+import { pixelsToInput, type Pixels } from '../src/engine/model/preprocess';
 import { Rng } from '../src/engine/model/random';
 import { isMapLayer } from '../src/engine/model/spec';
 import { project, PROJECTION_METHODS, type ProjectionRequest } from '../src/engine/ops/deconvnet';
@@ -81,12 +81,7 @@ describe('a long session on wasm', () => {
 
   async function occlusions(count: number): Promise<void> {
     for (let i = 0; i < count; i++) {
-      const input = tf.tidy(() =>
-        toNetworkInput(
-          resizeToInput(images[i % images.length] as Pixels, smallSpec.preprocessing),
-          smallSpec.preprocessing,
-        ),
-      );
+      const input = pixelsToInput(images[i % images.length] as Pixels, smallSpec.preprocessing);
       try {
         await occlusionMap(model, input, {
           size: 7,

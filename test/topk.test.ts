@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf, type Tensor3D } from '../src/engine/tf';
 import { analyse } from '../src/engine/analysis';
 import { createModel, type ZfModel } from '../src/engine/model/model';
-import { resizeToInput, toNetworkInput, type Pixels } from '../src/engine/model/preprocess';
+import { pixelsToInput, resizeToInput, toNetworkInput, type Pixels } from '../src/engine/model/preprocess';
+import { networkInputData } from '../src/engine/model/pixels';
 import { Rng } from '../src/engine/model/random';
 import { resolveSpec, SpecError } from '../src/engine/model/spec';
 import { project, type ProjectionMethod } from '../src/engine/ops/deconvnet';
@@ -195,11 +196,22 @@ describe.each(NODE_BACKENDS)('top-k scan on %s', (backend) => {
   it.runIf(full)('tracks a subset of channels, takes network inputs and a callback source', async () => {
     const li = index('conv3');
     const inputs = images.map((p) =>
-      tf.tidy(() =>
-        tf.squeeze(toNetworkInput(resizeToInput(p, smallSpec.preprocessing), smallSpec.preprocessing), [0]),
-      ),
+      tf.tidy(() => tf.squeeze(pixelsToInput(p, smallSpec.preprocessing), [0])),
     ) as Tensor3D[];
+    // Network inputs as values (what the app's decoding workers send), alone and mixed with tensors.
+    const values = images.map((p) => networkInputData(p, smallSpec.preprocessing));
     const before = tf.memory().numTensors;
+    const fromValues = await topKScan(model, values, { layer: 'conv3', channels: [0, 4], batchSize: 5 });
+    expectSameTop(channelTop(fromValues, 4), refTop(li, 4), 'channel 4 from values');
+    const mixed = await topKScan(model, (i) => (i % 2 ? values[i] : inputs[i]), {
+      layer: 'conv3',
+      channels: [2],
+      batchSize: 4,
+    });
+    expectSameTop(channelTop(mixed, 2), refTop(li, 2), 'channel 2, tensors and values');
+    await expect(topKScan(model, [new Float32Array(7)], { layer: 'conv3', channels: [0] })).rejects.toThrow(
+      /must have .* values, got 7/,
+    );
     const subset = await topKScan(model, (i) => inputs[i], {
       layer: 'conv3',
       channels: [4, 1],
@@ -351,8 +363,11 @@ describe.each(NODE_BACKENDS)('top-k scan on %s', (backend) => {
     const input = tf.tidy(() => tf.squeeze(toNetworkInput(rgb, smallSpec.preprocessing), [0]) as Tensor3D);
     const back = inputImage(model, input);
     expect(maxAbsDiff(await back.data(), all)).toBeLessThan(1e-4);
+    // So do its values.
+    const backFromValues = inputImage(model, networkInputData(images[1]!, smallSpec.preprocessing));
+    expect(maxAbsDiff(await backFromValues.data(), all)).toBeLessThan(1e-4);
     expect(() => cropBox(rgb, [0, 0, H + 1, 3])).toThrow(/not inside/);
-    tf.dispose([rgb, patch, input, back]);
+    tf.dispose([rgb, patch, input, back, backFromValues]);
   });
 
   it.runIf(full)('rejects bad requests', async () => {

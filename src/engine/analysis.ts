@@ -2,7 +2,7 @@
 import { tf, type Tensor3D, type Tensor4D } from './tf';
 import { forward, type ForwardPass } from './forward';
 import type { ZfModel } from './model/model';
-import { resizeToInput, toNetworkInput, type Pixels } from './model/preprocess';
+import { normaliseRgb, resizeRgb, type Pixels } from './model/pixels';
 
 export interface Analysis {
   /** The image at the model's input size, RGB 0..255 [H, W, 3]. */
@@ -13,11 +13,15 @@ export interface Analysis {
 }
 
 export function analyse(model: ZfModel, pixels: Pixels): Analysis {
-  const rgb = resizeToInput(pixels, model.spec.preprocessing);
+  const prep = model.spec.preprocessing;
+  const [h, w] = prep.inputSize;
+  const values = resizeRgb(pixels, prep.inputSize);
+  const rgb = tf.tensor3d(values, [h, w, 3], 'float32');
   let input: Tensor4D | null = null;
   let pass: ForwardPass;
   try {
-    input = toNetworkInput(rgb, model.spec.preprocessing);
+    // The same values as pixelsToInput, from the one resize (a copy: a tensor may keep the array it was made from).
+    input = tf.tensor4d(normaliseRgb(values.slice(), prep), [1, h, w, 3], 'float32');
     pass = forward(model, input);
   } catch (e) {
     tf.dispose(input ? [rgb, input] : [rgb]);

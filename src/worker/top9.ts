@@ -17,24 +17,11 @@ import {
   type TopKState,
   type ZfModel,
 } from '../engine';
-import { splitSample } from '../engine/data/synthetic';
 import type { Box, ImageResult } from './api';
-import { decodeImage } from './decode';
+import { DecodePool } from './decodePool';
 import type { LatestWinsQueue } from './queue';
+import { imagePixels, probePixels } from './scanInput';
 import type { Top9ImageRef, Top9ProjectResult, Top9ScanSet, Top9Tile, Top9WorkerApi } from './top9Api';
-
-/** Probe image `index` of the split `seed` (RGB pixels, the generator's 224 x 224). */
-export function probePixels(seed: number, index: number): Pixels {
-  const sample = splitSample(seed, index);
-  return { data: sample.pixels, width: sample.width, height: sample.height, channels: 3 };
-}
-
-/** A set's image; transparent pixels over the model's mean colour, as for the current image. */
-function loadImage(ref: Top9ImageRef, model: ZfModel): Promise<Pixels> {
-  return ref.kind === 'probe'
-    ? Promise.resolve(probePixels(ref.seed, ref.index))
-    : decodeImage(ref.file, ref.name, model.spec.preprocessing.mean);
-}
 
 function setSize(set: Top9ScanSet): number {
   return set.kind === 'probe' ? set.count : set.files.length;
@@ -77,6 +64,8 @@ export interface Top9Context {
 
 export function createTop9Handlers(ctx: Top9Context): Top9WorkerApi {
   let running: AbortController | null = null;
+  // Scans decode their images here, beside the forward passes.
+  const decoders = new DecodePool();
 
   return {
     async top9Scan(request, onProgress) {
@@ -88,9 +77,10 @@ export function createTop9Handlers(ctx: Top9Context): Top9WorkerApi {
       const { set } = request;
       const total = setSize(set);
       let last: TopKState | null = request.state;
+      const prep = model.spec.preprocessing;
       const source = async (index: number): Promise<ScanImage | null> => {
         const ref = refAt(set, index);
-        return ref ? loadImage(ref, model) : null;
+        return ref ? decoders.scanInput(ref, prep) : null;
       };
       try {
         const state = await topKScan(model, source, {
@@ -124,7 +114,8 @@ export function createTop9Handlers(ctx: Top9Context): Top9WorkerApi {
       return ctx.queue.run('top9-project', async (): Promise<Top9ProjectResult> => {
         const model = ctx.model();
         const t0 = performance.now();
-        const images = await Promise.all(request.images.map((ref) => loadImage(ref, model)));
+        const prep = model.spec.preprocessing;
+        const images = await Promise.all(request.images.map((ref) => imagePixels(ref, prep)));
         const projections = projectTop(model, request.entries, images, {
           layer: request.layer,
           channel: request.channel,

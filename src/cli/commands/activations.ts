@@ -1,7 +1,7 @@
 /** `activations`: one layer's output for an image, as a float32 .npy file. */
 import { tf } from '../../engine/tf';
 import { forward } from '../../engine/forward';
-import { resizeToInput, toNetworkInput } from '../../engine/model/preprocess';
+import { pixelsToInput } from '../../engine/model/preprocess';
 import { findLayer } from '../../engine/model/spec';
 import { stringOption } from '../args';
 import {
@@ -40,8 +40,7 @@ export const activationsCommand: Command = {
     const result = await withModel(stringOption(values, 'model'), async (model) => {
       const layer = findLayer(model.layers, layerName);
       const maps = tf.tidy(() => {
-        const rgb = resizeToInput(pixels, model.spec.preprocessing);
-        const pass = forward(model, toNetworkInput(rgb, model.spec.preprocessing), {
+        const pass = forward(model, pixelsToInput(pixels, model.spec.preprocessing), {
           switches: false,
           keep: new Set([layer.index]),
           until: layer.index,

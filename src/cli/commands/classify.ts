@@ -1,7 +1,7 @@
 /** `classify`: the model's most probable classes for one image. */
 import { tf } from '../../engine/tf';
 import { forward } from '../../engine/forward';
-import { resizeToInput, toNetworkInput } from '../../engine/model/preprocess';
+import { pixelsToInput } from '../../engine/model/preprocess';
 import { topClasses } from '../../engine/ops/classify';
 import { intOption, stringOption } from '../args';
 import { CliError, IMAGE_OPTION, MODEL_OPTION, withModel, type Command } from '../context';
@@ -32,8 +32,7 @@ export const classifyCommand: Command = {
         );
       }
       const probs = tf.tidy(() => {
-        const rgb = resizeToInput(pixels, model.spec.preprocessing);
-        const pass = forward(model, toNetworkInput(rgb, model.spec.preprocessing), {
+        const pass = forward(model, pixelsToInput(pixels, model.spec.preprocessing), {
           switches: false,
           keep: new Set<number>(),
         });

@@ -2,7 +2,7 @@
 import { tf, type Tensor } from '../../engine/tf';
 import { forward } from '../../engine/forward';
 import type { ZfModel } from '../../engine/model/model';
-import { resizeToInput, toNetworkInput } from '../../engine/model/preprocess';
+import { pixelsToInput, type Pixels } from '../../engine/model/preprocess';
 import { channelsOf, findLayer, isMapLayer, type ResolvedLayer } from '../../engine/model/spec';
 import { occlusionGrid, occlusionMap, type OcclusionResult } from '../../engine/ops/occlusion';
 import { intOption, stringOption, type OptionValues } from '../args';
@@ -92,7 +92,7 @@ interface Resolved {
 async function occlude(
   model: ZfModel,
   values: OptionValues,
-  pixels: Parameters<typeof resizeToInput>[0],
+  pixels: Pixels,
   onProgress: (done: number, total: number) => void,
 ): Promise<Resolved> {
   const size = intOption(values, 'size', 1);
@@ -131,9 +131,7 @@ async function occlude(
     }
   }
 
-  const input = tf.tidy(() =>
-    toNetworkInput(resizeToInput(pixels, model.spec.preprocessing), model.spec.preprocessing),
-  );
+  const input = pixelsToInput(pixels, model.spec.preprocessing);
   try {
     // The clean image: its class scores and each channel's activation summed over space.
     let clean: Tensor | null = null;

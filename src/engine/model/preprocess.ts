@@ -1,61 +1,26 @@
-/** Image pixels -> network input, as the model's preprocessing says (resize without crop, mean, scale, order). */
+/**
+ * Image pixels -> network input, as the model's preprocessing says (resize without crop, mean, scale, order).
+ * Pixels are turned into inputs in JavaScript (./pixels.ts); toNetworkInput normalises images already tensors.
+ */
 import { tf, type Tensor3D, type Tensor4D } from '../tf';
 import type { Preprocessing } from './spec';
+import { networkInputData, resizeRgb, type Pixels } from './pixels';
 
-/** Decoded 8-bit pixels, row-major, 3 (RGB) or 4 (RGBA) channels. */
-export interface Pixels {
-  data: Uint8Array | Uint8ClampedArray;
-  width: number;
-  height: number;
-  channels: 3 | 4;
-}
-
-export class ImageInputError extends Error {
-  override name = 'ImageInputError';
-}
-
-export function checkPixels(pixels: Pixels): void {
-  const { width, height, channels, data } = pixels;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new ImageInputError(`image has invalid size ${width}x${height}`);
-  }
-  if (channels !== 3 && channels !== 4)
-    throw new ImageInputError(`image must have 3 or 4 channels, got ${String(channels)}`);
-  if (data.length !== width * height * channels) {
-    throw new ImageInputError(
-      `image data has ${data.length} bytes, expected ${width * height * channels} for ${width}x${height}x${channels}`,
-    );
-  }
-}
+export { checkPixels, ImageInputError, type Pixels } from './pixels';
 
 /**
- * RGB image at the model's input size, float32 in 0..255, [H, W, 3]: block-averaged by the largest whole
- * factor that keeps it at least input-sized, then bilinear with half-pixel centres.
+ * RGB image at the model's input size, float32 in 0..255, [H, W, 3] (resized as ./pixels.ts says, in
+ * JavaScript: the same values on every backend).
  */
 export function resizeToInput(pixels: Pixels, prep: Preprocessing): Tensor3D {
-  checkPixels(pixels);
-  const { width, height, channels, data } = pixels;
-  // One pass over the bytes to float RGB (dropping alpha) instead of a chain of backend ops on a copy.
-  const rgb = new Float32Array(width * height * 3);
-  if (channels === 4) {
-    for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3) {
-      rgb[j] = data[i] as number;
-      rgb[j + 1] = data[i + 1] as number;
-      rgb[j + 2] = data[i + 2] as number;
-    }
-  } else {
-    rgb.set(data);
-  }
-  return tf.tidy(() => {
-    const f = tf.tensor3d(rgb, [height, width, 3], 'float32');
-    const [h, w] = prep.inputSize;
-    if (height === h && width === w) return f;
-    // Shrinking by 2x or more: average whole blocks first so fine detail does not alias.
-    const factor = Math.floor(Math.min(height / h, width / w));
-    const blocks = factor >= 2 ? (tf.avgPool(f, factor, factor, 'valid') as Tensor3D) : f;
-    // Bilinear weights are convex, so values stay within 0..255 (the clip only removes rounding).
-    return tf.clipByValue(tf.image.resizeBilinear(blocks, [h, w], false, true), 0, 255) as Tensor3D;
-  });
+  const [h, w] = prep.inputSize;
+  return tf.tensor3d(resizeRgb(pixels, prep.inputSize), [h, w, 3], 'float32');
+}
+
+/** Decoded pixels -> the network input [1, H, W, 3]: what every path from an image to the network uses. */
+export function pixelsToInput(pixels: Pixels, prep: Preprocessing): Tensor4D {
+  const [h, w] = prep.inputSize;
+  return tf.tensor4d(networkInputData(pixels, prep), [1, h, w, 3], 'float32');
 }
 
 /**

@@ -13,7 +13,8 @@ import { nextTask } from './occlusion';
 import { tf, type Tensor, type Tensor3D, type Tensor4D } from '../tf';
 import { forward } from '../forward';
 import type { ZfModel } from '../model/model';
-import { inputSpaceToRgb, resizeToInput, toNetworkInput, type Pixels } from '../model/preprocess';
+import { inputSpaceToRgb, resizeToInput, type Pixels } from '../model/preprocess';
+import { networkInputData } from '../model/pixels';
 import { channelsOf, findLayer, isMapLayer, SpecError, type ResolvedLayer } from '../model/spec';
 import { PROJECTION_METHODS, projectSignal, type ProjectionMethod } from './deconvnet';
 import { receptiveField, type Box } from './receptiveField';
@@ -22,10 +23,12 @@ import { receptiveField, type Box } from './receptiveField';
 export const TOP_K = 9;
 
 /**
- * One image of a scan: decoded pixels (resized and preprocessed like any input) or a network input
- * [H, W, 3] already in the model's input space. Tensors are borrowed: the engine never disposes them.
+ * One image of a scan: decoded pixels (resized and preprocessed like any input), or a network input already
+ * in the model's input space: a tensor [H, W, 3] or its values [H * W * 3] (what pixels.ts's
+ * networkInputData makes, e.g. in an image-decoding worker). Tensors are borrowed: the engine never disposes
+ * them.
  */
-export type ScanImage = Pixels | Tensor3D;
+export type ScanImage = Pixels | Tensor3D | Float32Array;
 
 /**
  * Where a scan reads its images, in order: a function called with the image index (from the state's
@@ -142,29 +145,50 @@ function insert(list: TopEntry[], entry: TopEntry, k: number): void {
   if (list.length > k) list.length = k;
 }
 
-/** The image as a network input [H, W, 3]; `owned` when it was made here. */
-function networkInput(model: ZfModel, image: ScanImage): { input: Tensor3D; owned: boolean } {
+/** A network input [H, W, 3]: a borrowed tensor, or its values (made here from pixels, or given). */
+type Input = Tensor3D | Float32Array;
+
+/** The image as a network input, checked against the model's input size. */
+function networkInput(model: ZfModel, image: ScanImage): Input {
   const prep = model.spec.preprocessing;
+  const [h, w] = prep.inputSize;
   if (image instanceof tf.Tensor) {
-    const [h, w] = prep.inputSize;
     const s = image.shape;
     if (image.rank !== 3 || s[0] !== h || s[1] !== w || s[2] !== 3)
       throw new Error(`a network input image must be [${h}, ${w}, 3], got [${s.join(', ')}]`);
-    return { input: image, owned: false };
+    return image;
   }
-  return {
-    input: tf.tidy(() => tf.squeeze(toNetworkInput(resizeToInput(image, prep), prep), [0]) as Tensor3D),
-    owned: true,
-  };
+  if (image instanceof Float32Array) {
+    if (image.length !== h * w * 3)
+      throw new Error(
+        `a network input image must have ${h} x ${w} x 3 = ${h * w * 3} values, got ${image.length}`,
+      );
+    return image;
+  }
+  return networkInputData(image, prep);
 }
 
-type Batch = { start: number; inputs: { input: Tensor3D; owned: boolean }[] };
-
-function disposeBatch(batch: Batch | null): void {
-  batch?.inputs.forEach((i) => {
-    if (i.owned) i.input.dispose();
-  });
+/**
+ * The inputs as one batch [N, H, W, 3]: one upload of their values where all are arrays (the usual case:
+ * images decoded and preprocessed in JavaScript), else a stack.
+ */
+function stackInputs(model: ZfModel, inputs: readonly Input[]): Tensor4D {
+  const [h, w] = model.spec.preprocessing.inputSize;
+  const size = h * w * 3;
+  if (inputs.every((i) => i instanceof Float32Array)) {
+    const values = inputs.length === 1 ? (inputs[0] as Float32Array) : new Float32Array(inputs.length * size);
+    if (inputs.length > 1) inputs.forEach((i, n) => values.set(i as Float32Array, n * size));
+    return tf.tensor4d(values, [inputs.length, h, w, 3], 'float32');
+  }
+  return tf.tidy(
+    () =>
+      tf.stack(
+        inputs.map((i) => (i instanceof Float32Array ? tf.tensor3d(i, [h, w, 3], 'float32') : i)),
+      ) as Tensor4D,
+  );
 }
+
+type Batch = { start: number; inputs: Input[] };
 
 /**
  * What one batch gives to read back: on a GPU the per-image, per-channel maxima and their first positions,
@@ -185,7 +209,7 @@ function batchStats(
 ): BatchStats {
   const onCpu = CPU_BACKENDS.has(tf.getBackend());
   const tensor = tf.tidy(() => {
-    const stacked = tf.stack(batch.inputs.map((i) => i.input)) as Tensor4D;
+    const stacked = stackInputs(model, batch.inputs);
     const pass = forward(model, stacked, {
       switches: false,
       keep: new Set([layer.index]),
@@ -262,8 +286,6 @@ function merge(state: TopKState, layer: ResolvedLayer, start: number, n: number,
   }
 }
 
-type Converted = { input: Tensor3D; owned: boolean } | null;
-
 /**
  * Reads the images of a batch and turns each into a network input as soon as it arrives. A function source
  * is asked for the whole batch at once, so decoders that run off this thread (a browser's image decoding)
@@ -274,7 +296,7 @@ function batchReader(
   source: ImageSource,
   batchSize: number,
 ): { read: (start: number) => Promise<Batch>; close: () => Promise<void> } {
-  const convert = (image: ScanImage | null | undefined): Converted =>
+  const convert = (image: ScanImage | null | undefined): Input | null =>
     image ? networkInput(model, image) : null;
   if (typeof source === 'function') {
     return {
@@ -282,22 +304,12 @@ function batchReader(
         const settled = await Promise.allSettled(
           Array.from({ length: batchSize }, async (_, i) => convert(await source(start + i))),
         );
-        // The batch ends at the first missing image; a failed read before it fails the batch. Whatever was
-        // converted past that point is disposed.
+        // The batch ends at the first missing image; a failed read before it fails the batch.
         const batch: Batch = { start, inputs: [] };
-        let failure: { reason: unknown } | null = null;
-        let ended = false;
         for (const r of settled) {
-          const value = r.status === 'fulfilled' ? r.value : null;
-          if (ended || failure) {
-            if (value?.owned) value.input.dispose();
-          } else if (r.status === 'rejected') failure = { reason: r.reason as unknown };
-          else if (value === null) ended = true;
-          else batch.inputs.push(value);
-        }
-        if (failure) {
-          disposeBatch(batch);
-          throw failure.reason;
+          if (r.status === 'rejected') throw r.reason;
+          if (r.value === null) break;
+          batch.inputs.push(r.value);
         }
         return batch;
       },
@@ -312,15 +324,10 @@ function batchReader(
   return {
     read: async (start) => {
       const batch: Batch = { start, inputs: [] };
-      try {
-        while (!ended && batch.inputs.length < batchSize) {
-          const r = await iterator.next();
-          if (r.done) ended = true;
-          else batch.inputs.push(networkInput(model, r.value));
-        }
-      } catch (e) {
-        disposeBatch(batch);
-        throw e;
+      while (!ended && batch.inputs.length < batchSize) {
+        const r = await iterator.next();
+        if (r.done) ended = true;
+        else batch.inputs.push(networkInput(model, r.value));
       }
       return batch;
     },
@@ -351,12 +358,11 @@ export async function topKScan(
     throwIfAborted(options.signal);
     return images.read(start);
   };
-  let next: Batch | null = null;
   let following: Promise<Batch> | null = null;
   let stats: Tensor | null = null;
   let reading: Promise<unknown> | null = null;
   try {
-    next = await read(state.imagesDone);
+    let next = await read(state.imagesDone);
     while (next.inputs.length > 0) {
       throwIfAborted(options.signal);
       // The next images are read (and decoded, where that happens off this thread) while the backend
@@ -376,8 +382,6 @@ export async function topKScan(
       const c = state.channels.length;
       merge(state, layer, next.start, n, computed.reduced ? data : reduceMaps(data, n, h * w, c));
       state.imagesDone = next.start + next.inputs.length;
-      disposeBatch(next);
-      next = null;
       next = await following;
       following = null;
       options.onProgress?.(state.imagesDone, options.total, copyState(state));
@@ -389,8 +393,8 @@ export async function topKScan(
   } finally {
     if (reading) await reading.catch(() => undefined);
     stats?.dispose();
-    disposeBatch(next);
-    if (following) disposeBatch(await following.catch(() => null));
+    // A read still running settles before the source is closed.
+    if (following) await following.catch(() => null);
     await images.close();
   }
 }
@@ -440,43 +444,46 @@ export function projectTop(
     );
   const boxes = entries.map((e) => receptiveField(model.layers, layer.index, e.y, e.x));
   if (entries.length === 0) return [];
-  const batch: Batch = { start: 0, inputs: [] };
-  try {
-    images.forEach((image) => batch.inputs.push(networkInput(model, image)));
-    const projections = tf.tidy(() => {
-      const stacked = tf.stack(batch.inputs.map((i) => i.input)) as Tensor4D;
-      // The deconvnet needs only the switches; backprop and guided also read every layer's output.
-      const keep = method === 'deconv' ? new Set([layer.index]) : 'all';
-      const pass = forward(model, stacked, { switches: true, keep, until: layer.index });
-      const maps = pass.outputs[layer.index] as Tensor4D;
-      const [n, h, w, c] = maps.shape;
-      const at = tf.tensor2d(
-        entries.flatMap((e, i) => [i, e.y, e.x, options.channel]),
-        [n, 4],
-        'int32',
-      );
-      const oneHot = tf.scatterND(at, tf.ones([n], 'float32'), [n, h, w, c]);
-      const signal = tf.mul(maps, oneHot) as Tensor4D;
-      const pixels = projectSignal(model, pass, layer.index, signal, method);
-      return tf.unstack(inputSpaceToRgb(pixels, model.spec.preprocessing)) as Tensor3D[];
-    });
-    return entries.map((entry, i) => ({
-      entry,
-      projection: projections[i] as Tensor3D,
-      box: boxes[i] as Box,
-    }));
-  } finally {
-    disposeBatch(batch);
-  }
+  const inputs = images.map((image) => networkInput(model, image));
+  const projections = tf.tidy(() => {
+    const stacked = stackInputs(model, inputs);
+    // The deconvnet needs only the switches; backprop and guided also read every layer's output.
+    const keep = method === 'deconv' ? new Set([layer.index]) : 'all';
+    const pass = forward(model, stacked, { switches: true, keep, until: layer.index });
+    const maps = pass.outputs[layer.index] as Tensor4D;
+    const [n, h, w, c] = maps.shape;
+    const at = tf.tensor2d(
+      entries.flatMap((e, i) => [i, e.y, e.x, options.channel]),
+      [n, 4],
+      'int32',
+    );
+    const oneHot = tf.scatterND(at, tf.ones([n], 'float32'), [n, h, w, c]);
+    const signal = tf.mul(maps, oneHot) as Tensor4D;
+    const pixels = projectSignal(model, pass, layer.index, signal, method);
+    return tf.unstack(inputSpaceToRgb(pixels, model.spec.preprocessing)) as Tensor3D[];
+  });
+  return entries.map((entry, i) => ({
+    entry,
+    projection: projections[i] as Tensor3D,
+    box: boxes[i] as Box,
+  }));
 }
 
 /** The image at the model's input size, RGB 0..255 [H, W, 3] (a network input is mapped back). */
 export function inputImage(model: ZfModel, image: ScanImage): Tensor3D {
   const prep = model.spec.preprocessing;
-  if (!(image instanceof tf.Tensor)) return resizeToInput(image, prep);
-  const { input } = networkInput(model, image);
+  if (!(image instanceof tf.Tensor || image instanceof Float32Array)) return resizeToInput(image, prep);
+  const [h, w] = prep.inputSize;
+  const input = networkInput(model, image);
   return tf.tidy(
-    () => tf.add(tf.div(inputSpaceToRgb(input, prep), prep.scale), tf.tensor1d(prep.mean)) as Tensor3D,
+    () =>
+      tf.add(
+        tf.div(
+          inputSpaceToRgb(input instanceof Float32Array ? tf.tensor3d(input, [h, w, 3]) : input, prep),
+          prep.scale,
+        ),
+        tf.tensor1d(prep.mean),
+      ) as Tensor3D,
   );
 }
 

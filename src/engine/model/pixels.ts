@@ -1,0 +1,169 @@
+/**
+ * Decoded pixels -> the model's input, in plain JavaScript (no tfjs, so an image-decoding worker can run it):
+ * the resize (block average, then bilinear with half-pixel centres) and the normalisation ((x - mean) * scale
+ * in the model's channel order). Every path that turns pixels into a network input uses these, so a top-9
+ * scan, the current image and the CLI see bit-identical inputs on every backend.
+ */
+import type { Preprocessing } from './spec';
+
+/** Decoded 8-bit pixels, row-major, 3 (RGB) or 4 (RGBA) channels. */
+export interface Pixels {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels: 3 | 4;
+}
+
+export class ImageInputError extends Error {
+  override name = 'ImageInputError';
+}
+
+export function checkPixels(pixels: Pixels): void {
+  const { width, height, channels, data } = pixels;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new ImageInputError(`image has invalid size ${width}x${height}`);
+  }
+  if (channels !== 3 && channels !== 4)
+    throw new ImageInputError(`image must have 3 or 4 channels, got ${String(channels)}`);
+  if (data.length !== width * height * channels) {
+    throw new ImageInputError(
+      `image data has ${data.length} bytes, expected ${width * height * channels} for ${width}x${height}x${channels}`,
+    );
+  }
+}
+
+/** An image as RGB values in some array: `stride` values a pixel, the first three R, G, B. */
+interface Plane {
+  data: ArrayLike<number>;
+  width: number;
+  height: number;
+  stride: number;
+}
+
+/** The mean of each whole `f` x `f` block (the last partial row / column of blocks is dropped), RGB. */
+function blockAverage(src: Plane, f: number): Plane {
+  const width = Math.floor(src.width / f);
+  const height = Math.floor(src.height / f);
+  const out = new Float32Array(width * height * 3);
+  const sums = new Float64Array(width * 3);
+  const inv = 1 / (f * f);
+  const { data, stride } = src;
+  for (let y = 0; y < height; y++) {
+    sums.fill(0);
+    for (let dy = 0; dy < f; dy++) {
+      const row = (y * f + dy) * src.width * stride;
+      for (let x = 0; x < width; x++) {
+        let i = row + x * f * stride;
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let dx = 0; dx < f; dx++, i += stride) {
+          r += data[i] as number;
+          g += data[i + 1] as number;
+          b += data[i + 2] as number;
+        }
+        sums[x * 3] = (sums[x * 3] as number) + r;
+        sums[x * 3 + 1] = (sums[x * 3 + 1] as number) + g;
+        sums[x * 3 + 2] = (sums[x * 3 + 2] as number) + b;
+      }
+    }
+    const o = y * width * 3;
+    for (let j = 0; j < width * 3; j++) out[o + j] = (sums[j] as number) * inv;
+  }
+  return { data: out, width, height, stride: 3 };
+}
+
+/** Per output index: the two source indices and the weight of the second (tf.image.resizeBilinear's rule). */
+function axisTaps(from: number, to: number): { lo: Int32Array; hi: Int32Array; frac: Float64Array } {
+  const lo = new Int32Array(to);
+  const hi = new Int32Array(to);
+  const frac = new Float64Array(to);
+  const ratio = from / to;
+  for (let i = 0; i < to; i++) {
+    // Half-pixel centres, no corner alignment. Before the first source centre both taps are index 0.
+    const at = ratio * (i + 0.5) - 0.5;
+    const floor = Math.max(0, Math.floor(at));
+    lo[i] = floor;
+    hi[i] = Math.min(from - 1, Math.ceil(at));
+    frac[i] = at - floor;
+  }
+  return { lo, hi, frac };
+}
+
+/** Bilinear resize of an RGB plane to `height` x `width`, values clipped to 0..255, RGB out. */
+function bilinear(src: Plane, height: number, width: number): Float32Array {
+  const out = new Float32Array(height * width * 3);
+  const rows = axisTaps(src.height, height);
+  const cols = axisTaps(src.width, width);
+  const { data, stride } = src;
+  const rowLength = src.width * stride;
+  let o = 0;
+  for (let y = 0; y < height; y++) {
+    const top = (rows.lo[y] as number) * rowLength;
+    const bottom = (rows.hi[y] as number) * rowLength;
+    const fy = rows.frac[y] as number;
+    for (let x = 0; x < width; x++) {
+      const left = (cols.lo[x] as number) * stride;
+      const right = (cols.hi[x] as number) * stride;
+      const fx = cols.frac[x] as number;
+      for (let c = 0; c < 3; c++) {
+        const tl = data[top + left + c] as number;
+        const tr = data[top + right + c] as number;
+        const bl = data[bottom + left + c] as number;
+        const br = data[bottom + right + c] as number;
+        const t = tl + (tr - tl) * fx;
+        const b = bl + (br - bl) * fx;
+        const v = t + (b - t) * fy;
+        out[o++] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The image at `size` [height, width] as RGB floats 0..255, row-major [H * W * 3]: block-averaged by the
+ * largest whole factor that keeps it at least that size (so fine detail does not alias when shrinking 2x or
+ * more), then bilinear with half-pixel centres (as tf.image.resizeBilinear with halfPixelCenters; bilinear
+ * weights are convex, so values stay within 0..255 and the clip only removes rounding).
+ */
+export function resizeRgb(pixels: Pixels, size: readonly [number, number]): Float32Array {
+  checkPixels(pixels);
+  const [h, w] = size;
+  const { width, height, channels, data } = pixels;
+  const src: Plane = { data, width, height, stride: channels };
+  if (width === w && height === h) {
+    const rgb = new Float32Array(w * h * 3);
+    if (channels === 3) rgb.set(data);
+    else
+      for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3) {
+        rgb[j] = data[i] as number;
+        rgb[j + 1] = data[i + 1] as number;
+        rgb[j + 2] = data[i + 2] as number;
+      }
+    return rgb;
+  }
+  const factor = Math.floor(Math.min(height / h, width / w));
+  return bilinear(factor >= 2 ? blockAverage(src, factor) : src, h, w);
+}
+
+/** RGB 0..255 values [.. * 3] -> network input in place: (x - mean) * scale, in the model's channel order. */
+export function normaliseRgb(rgb: Float32Array, prep: Preprocessing): Float32Array {
+  const bgr = prep.channelOrder === 'bgr';
+  const [m0, m1, m2] = [prep.mean[0] ?? 0, prep.mean[1] ?? 0, prep.mean[2] ?? 0];
+  const s = prep.scale;
+  for (let i = 0; i < rgb.length; i += 3) {
+    const r = ((rgb[i] as number) - m0) * s;
+    const g = ((rgb[i + 1] as number) - m1) * s;
+    const b = ((rgb[i + 2] as number) - m2) * s;
+    rgb[i] = bgr ? b : r;
+    rgb[i + 1] = g;
+    rgb[i + 2] = bgr ? r : b;
+  }
+  return rgb;
+}
+
+/** Decoded pixels -> the network input [H * W * 3] of one image (resize, then normalisation). */
+export function networkInputData(pixels: Pixels, prep: Preprocessing): Float32Array {
+  return normaliseRgb(resizeRgb(pixels, prep.inputSize), prep);
+}

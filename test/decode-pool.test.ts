@@ -1,0 +1,140 @@
+/**
+ * The top-9 scan's image-decoding workers (src/worker/decodePool.ts), with workers made of message channels
+ * running the real worker side (scanInput on probe images): the values equal decoding in place, requests are
+ * spread over the workers, a worker that fails never stalls a request (it is decoded in place), and an
+ * image's own error reaches the caller with its message.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Comlink from 'comlink';
+import type { Preprocessing } from '../src/engine/model/spec';
+import { DecodePool, decodeWorkerCount } from '../src/worker/decodePool';
+import type { DecodeWorkerApi } from '../src/worker/decodeWorker';
+import { scanInput } from '../src/worker/scanInput';
+import type { Top9ImageRef } from '../src/worker/top9Api';
+
+const prep: Preprocessing = { inputSize: [40, 36], mean: [104, 117, 123], scale: 0.5, channelOrder: 'bgr' };
+const probe = (index: number): Top9ImageRef => ({ kind: 'probe', seed: 3, index });
+
+interface FakeWorker {
+  worker: Worker;
+  calls: number;
+  /** Fires the worker's 'error' event, as a worker whose script failed. */
+  fail(): void;
+  terminated: boolean;
+}
+
+const open: MessagePort[] = [];
+afterEach(() => {
+  open.splice(0).forEach((p) => p.close());
+});
+
+/** A worker over a message channel; its side runs `api` (default: the real worker's scanInput). */
+function fakeWorker(api?: DecodeWorkerApi): FakeWorker {
+  const { port1, port2 } = new MessageChannel();
+  open.push(port1, port2);
+  let calls = 0;
+  const side: DecodeWorkerApi = api ?? {
+    async scanInput(ref, p) {
+      calls++;
+      const values = await scanInput(ref, p);
+      return Comlink.transfer(values, [values.buffer]);
+    },
+  };
+  Comlink.expose(side, port2 as unknown as Comlink.Endpoint);
+  const errorListeners: ((e: Event) => void)[] = [];
+  const fake: FakeWorker = {
+    calls: 0,
+    terminated: false,
+    fail: () => errorListeners.forEach((l) => l(new Event('error'))),
+    worker: {
+      postMessage: (message: unknown, transfer: Transferable[]) => port1.postMessage(message, transfer),
+      addEventListener: (type: string, listener: (e: Event) => void) => {
+        if (type === 'error') errorListeners.push(listener);
+        else port1.addEventListener(type as 'message', listener as never);
+      },
+      removeEventListener: (type: string, listener: (e: Event) => void) => {
+        if (type !== 'error') port1.removeEventListener(type as 'message', listener as never);
+      },
+      start: () => port1.start(),
+      terminate: () => {
+        fake.terminated = true;
+        port1.close();
+      },
+    } as unknown as Worker,
+  };
+  Object.defineProperty(fake, 'calls', { get: () => calls });
+  return fake;
+}
+
+/** Runs `fn` with a global Worker defined (Node has none), so the pool starts its workers. */
+async function withWorkerGlobal<T>(fn: () => Promise<T>): Promise<T> {
+  const had = 'Worker' in globalThis;
+  if (!had) (globalThis as { Worker?: unknown }).Worker = class {};
+  try {
+    return await fn();
+  } finally {
+    if (!had) delete (globalThis as { Worker?: unknown }).Worker;
+  }
+}
+
+describe('DecodePool', () => {
+  it('gives the values decoding in place gives, spread over its workers', async () => {
+    const fakes = [fakeWorker(), fakeWorker()];
+    let started = 0;
+    const pool = new DecodePool(2, () => fakes[started++]!.worker);
+    const refs = Array.from({ length: 6 }, (_, i) => probe(i));
+    const got = await withWorkerGlobal(() => Promise.all(refs.map((r) => pool.scanInput(r, prep))));
+    const want = await Promise.all(refs.map((r) => scanInput(r, prep)));
+    expect(pool.workers).toBe(2);
+    got.forEach((values, i) => {
+      expect(values.length).toBe(40 * 36 * 3);
+      expect(values).toEqual(want[i]);
+    });
+    expect(fakes.map((f) => f.calls)).toEqual([3, 3]);
+    pool.dispose();
+    expect(fakes.every((f) => f.terminated)).toBe(true);
+    expect(pool.workers).toBe(0);
+  });
+
+  it('decodes in place when a worker fails, also for the request it was running', async () => {
+    // This worker never answers: only its failure can end the request.
+    const stuck = fakeWorker({ scanInput: () => new Promise<Float32Array>(() => undefined) });
+    const pool = new DecodePool(1, () => stuck.worker);
+    await withWorkerGlobal(async () => {
+      const pending = pool.scanInput(probe(1), prep);
+      await new Promise((r) => setTimeout(r, 10));
+      stuck.fail();
+      expect(await pending).toEqual(await scanInput(probe(1), prep));
+      expect(stuck.terminated).toBe(true);
+      expect(pool.workers).toBe(0);
+      expect(await pool.scanInput(probe(2), prep)).toEqual(await scanInput(probe(2), prep));
+    });
+  });
+
+  it("passes an image's own error on, with its message", async () => {
+    const refusing = fakeWorker({
+      scanInput: () => Promise.reject(new Error('"cat.png" is empty (0 bytes), not an image.')),
+    });
+    const pool = new DecodePool(1, () => refusing.worker);
+    await withWorkerGlobal(async () => {
+      await expect(pool.scanInput(probe(0), prep)).rejects.toThrow(
+        '"cat.png" is empty (0 bytes), not an image.',
+      );
+    });
+    expect(pool.workers).toBe(1);
+    pool.dispose();
+  });
+
+  it('decodes in place where there are no workers', async () => {
+    expect('Worker' in globalThis).toBe(false);
+    const pool = new DecodePool(2, () => {
+      throw new Error('not called');
+    });
+    expect(await pool.scanInput(probe(4), prep)).toEqual(await scanInput(probe(4), prep));
+    expect(pool.workers).toBe(0);
+  });
+
+  it('starts half the cores, one to four', () => {
+    expect([1, 2, 3, 4, 8, 16].map((c) => decodeWorkerCount(c))).toEqual([1, 1, 1, 2, 4, 4]);
+  });
+});
