@@ -9,7 +9,8 @@ import * as Comlink from 'comlink';
 import type { Preprocessing } from '../src/engine/model/spec';
 import { DecodePool, decodeWorkerCount } from '../src/worker/decodePool';
 import type { DecodeWorkerApi } from '../src/worker/decodeWorker';
-import { scanInput } from '../src/worker/scanInput';
+import { inputRgb, scanInput } from '../src/worker/scanInput';
+import { normaliseRgb } from '../src/engine/model/pixels';
 import type { Top9ImageRef } from '../src/worker/top9Api';
 
 const prep: Preprocessing = { inputSize: [40, 36], mean: [104, 117, 123], scale: 0.5, channelOrder: 'bgr' };
@@ -33,13 +34,14 @@ function fakeWorker(api?: DecodeWorkerApi): FakeWorker {
   const { port1, port2 } = new MessageChannel();
   open.push(port1, port2);
   let calls = 0;
-  const side: DecodeWorkerApi = api ?? {
-    async scanInput(ref, p) {
+  const counted =
+    (make: typeof scanInput): typeof scanInput =>
+    async (ref, p) => {
       calls++;
-      const values = await scanInput(ref, p);
+      const values = await make(ref, p);
       return Comlink.transfer(values, [values.buffer]);
-    },
-  };
+    };
+  const side: DecodeWorkerApi = api ?? { scanInput: counted(scanInput), inputRgb: counted(inputRgb) };
   Comlink.expose(side, port2 as unknown as Comlink.Endpoint);
   const errorListeners: ((e: Event) => void)[] = [];
   const fake: FakeWorker = {
@@ -91,6 +93,10 @@ describe('DecodePool', () => {
       expect(values).toEqual(want[i]);
     });
     expect(fakes.map((f) => f.calls)).toEqual([3, 3]);
+    // A patch's RGB, normalised, is the scan's input: the same values on both paths.
+    const rgb = await withWorkerGlobal(() => pool.inputRgb(refs[2]!, prep));
+    expect(rgb).toEqual(await inputRgb(refs[2]!, prep));
+    expect(normaliseRgb(rgb, prep)).toEqual(want[2]);
     pool.dispose();
     expect(fakes.every((f) => f.terminated)).toBe(true);
     expect(pool.workers).toBe(0);
@@ -98,7 +104,8 @@ describe('DecodePool', () => {
 
   it('decodes in place when a worker fails, also for the request it was running', async () => {
     // This worker never answers: only its failure can end the request.
-    const stuck = fakeWorker({ scanInput: () => new Promise<Float32Array>(() => undefined) });
+    const never = () => new Promise<Float32Array>(() => undefined);
+    const stuck = fakeWorker({ scanInput: never, inputRgb: never });
     const pool = new DecodePool(1, () => stuck.worker);
     await withWorkerGlobal(async () => {
       const pending = pool.scanInput(probe(1), prep);
@@ -112,9 +119,8 @@ describe('DecodePool', () => {
   });
 
   it("passes an image's own error on, with its message", async () => {
-    const refusing = fakeWorker({
-      scanInput: () => Promise.reject(new Error('"cat.png" is empty (0 bytes), not an image.')),
-    });
+    const refuse = () => Promise.reject(new Error('"cat.png" is empty (0 bytes), not an image.'));
+    const refusing = fakeWorker({ scanInput: refuse, inputRgb: refuse });
     const pool = new DecodePool(1, () => refusing.worker);
     await withWorkerGlobal(async () => {
       await expect(pool.scanInput(probe(0), prep)).rejects.toThrow(

@@ -7,6 +7,7 @@ export * from './model/format';
 export * from './model/model';
 export * from './model/load';
 export * from './model/preprocess';
+export { networkInputData, normaliseRgb, resizeRgb } from './model/pixels';
 export { Rng } from './model/random';
 export * from './forward';
 export * from './analysis';

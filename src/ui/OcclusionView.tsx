@@ -15,6 +15,7 @@ import {
   type PointerEvent,
   type ReactNode,
 } from 'react';
+import { occlusionGridSize } from '../engine/ops/occlusionGrid';
 import { useLens } from '../state/store';
 import type { RgbaPixels } from '../worker/api';
 import { colourBarRgba, cssColour, heatmapRgba, labelMapRgba, valueRange } from './colormap';
@@ -29,12 +30,6 @@ import { LayerSelect } from './LayerSelect';
 function formatValue(v: number): string {
   if (v === 0) return '0';
   return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? String(Number(v.toPrecision(3))) : v.toExponential(2);
-}
-
-/** Square positions for a size and stride over an input of h x w (0 x 0 when the settings are invalid). */
-export function gridFor(h: number, w: number, size: number, stride: number): { rows: number; cols: number } {
-  if (!(size >= 1 && size <= Math.min(h, w) && stride >= 1)) return { rows: 0, cols: 0 };
-  return { rows: Math.floor((h - size) / stride) + 1, cols: Math.floor((w - size) / stride) + 1 };
 }
 
 /** One heat-map panel of the figure: title, PNG export, the map (clickable cells) and what goes under it. */
@@ -173,7 +168,8 @@ export function OcclusionView() {
   const [hover, setHover] = useState<number | null>(null);
 
   const [h, w] = model?.inputSize ?? [224, 224];
-  const settingsGrid = gridFor(h, w, size, stride);
+  // 0 x 0 while the settings are invalid.
+  const settingsGrid = occlusionGridSize([h, w], size, stride) ?? { rows: 0, cols: 0 };
   const rows = result?.rows ?? settingsGrid.rows;
   const cols = result?.cols ?? settingsGrid.cols;
   const squareSize = result?.request.size ?? size;

@@ -8,8 +8,8 @@
  */
 import * as Comlink from 'comlink';
 import type { Preprocessing } from '../engine/model/spec';
-import type { DecodeWorkerApi } from './decodeWorker';
-import { scanInput } from './scanInput';
+import type { DecodeKind, DecodeWorkerApi } from './decodeWorker';
+import { inputRgb, scanInput } from './scanInput';
 import type { Top9ImageRef } from './top9Api';
 
 interface Slot {
@@ -19,6 +19,9 @@ interface Slot {
   /** Rejects when the worker fails (its script did not load, or an error escaped it). */
   broken: Promise<never>;
 }
+
+/** The same work on this thread. */
+const inPlace: DecodeWorkerApi = { scanInput, inputRgb };
 
 class WorkerBroken extends Error {
   override name = 'WorkerBroken';
@@ -78,15 +81,24 @@ export class DecodePool {
   }
 
   /** The image's network input values [H * W * 3] (see scanInput.ts). */
-  async scanInput(ref: Top9ImageRef, prep: Preprocessing): Promise<Float32Array> {
+  scanInput(ref: Top9ImageRef, prep: Preprocessing): Promise<Float32Array> {
+    return this.run('scanInput', ref, prep);
+  }
+
+  /** The image at the model's input size, RGB 0..255 [H * W * 3]. */
+  inputRgb(ref: Top9ImageRef, prep: Preprocessing): Promise<Float32Array> {
+    return this.run('inputRgb', ref, prep);
+  }
+
+  private async run(kind: DecodeKind, ref: Top9ImageRef, prep: Preprocessing): Promise<Float32Array> {
     const slots = this.ensure();
     const slot = slots.reduce<Slot | null>((a, s) => (a && a.inFlight <= s.inFlight ? a : s), null);
-    if (!slot) return scanInput(ref, prep);
+    if (!slot) return inPlace[kind](ref, prep);
     slot.inFlight++;
     try {
-      return await Promise.race([slot.api.scanInput(ref, prep), slot.broken]);
+      return await Promise.race([slot.api[kind](ref, prep), slot.broken]);
     } catch (e) {
-      if (e instanceof WorkerBroken) return scanInput(ref, prep);
+      if (e instanceof WorkerBroken) return inPlace[kind](ref, prep);
       throw e;
     } finally {
       slot.inFlight--;

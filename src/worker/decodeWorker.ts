@@ -1,22 +1,26 @@
 /**
  * An image-decoding worker, started by the compute worker (./decodePool.ts): decodes, resizes and normalises
- * top-9 images (./scanInput.ts) while the compute worker runs the network, and hands the values over
+ * top-9 images and their patches (./scanInput.ts) while the compute worker runs the network, and hands the values over
  * without a copy. It imports no tfjs.
  */
 import * as Comlink from 'comlink';
 import type { Preprocessing } from '../engine/model/spec';
-import { scanInput } from './scanInput';
+import { inputRgb, scanInput } from './scanInput';
 import type { Top9ImageRef } from './top9Api';
 
-export interface DecodeWorkerApi {
-  scanInput(ref: Top9ImageRef, prep: Preprocessing): Promise<Float32Array>;
-}
+/** What the decoding workers make of an image (see ./scanInput.ts). */
+export type DecodeKind = 'scanInput' | 'inputRgb';
+
+export type DecodeWorkerApi = Record<
+  DecodeKind,
+  (ref: Top9ImageRef, prep: Preprocessing) => Promise<Float32Array>
+>;
+
+const transferred = (values: Float32Array) => Comlink.transfer(values, [values.buffer]);
 
 const api: DecodeWorkerApi = {
-  async scanInput(ref, prep) {
-    const values = await scanInput(ref, prep);
-    return Comlink.transfer(values, [values.buffer]);
-  },
+  scanInput: async (ref, prep) => transferred(await scanInput(ref, prep)),
+  inputRgb: async (ref, prep) => transferred(await inputRgb(ref, prep)),
 };
 
 Comlink.expose(api);

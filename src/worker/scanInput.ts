@@ -1,10 +1,11 @@
 /**
- * One image of a top-9 set -> its network input values [H * W * 3], in plain JavaScript (no tfjs): a probe
- * image rendered, or a file decoded (./decode.ts) and resized and normalised (engine/model/pixels.ts). The
+ * One image of a top-9 set -> its network input values [H * W * 3] (or its resized RGB), in plain
+ * JavaScript (no tfjs): a probe image rendered, or a file decoded (./decode.ts) and resized and normalised
+ * (engine/model/pixels.ts). The
  * image-decoding workers run this (./decodeWorker.ts); where none can start, the compute worker does.
  */
 import { splitSample } from '../engine/data/synthetic';
-import { networkInputData, type Pixels } from '../engine/model/pixels';
+import { networkInputData, resizeRgb, type Pixels } from '../engine/model/pixels';
 import type { Preprocessing } from '../engine/model/spec';
 import { decodeImage } from './decode';
 import type { Top9ImageRef } from './top9Api';
@@ -25,4 +26,9 @@ export function imagePixels(ref: Top9ImageRef, prep: Preprocessing): Promise<Pix
 /** A set's image as the network's input values. */
 export async function scanInput(ref: Top9ImageRef, prep: Preprocessing): Promise<Float32Array> {
   return networkInputData(await imagePixels(ref, prep), prep);
+}
+
+/** A set's image at the model's input size, RGB 0..255 (what its patches are cut from). */
+export async function inputRgb(ref: Top9ImageRef, prep: Preprocessing): Promise<Float32Array> {
+  return resizeRgb(await imagePixels(ref, prep), prep.inputSize);
 }

@@ -6,11 +6,12 @@
 import * as Comlink from 'comlink';
 import {
   cropBox,
+  normaliseRgb,
   projectionToRgba,
   projectTop,
   rgbToRgba,
+  tf,
   topKScan,
-  topPatch,
   type Pixels,
   type ScanImage,
   type Tensor3D,
@@ -20,7 +21,7 @@ import {
 import type { Box, ImageResult } from './api';
 import { DecodePool } from './decodePool';
 import type { LatestWinsQueue } from './queue';
-import { imagePixels, probePixels } from './scanInput';
+import { probePixels } from './scanInput';
 import type { Top9ImageRef, Top9ProjectResult, Top9ScanSet, Top9Tile, Top9WorkerApi } from './top9Api';
 
 function setSize(set: Top9ScanSet): number {
@@ -115,8 +116,12 @@ export function createTop9Handlers(ctx: Top9Context): Top9WorkerApi {
         const model = ctx.model();
         const t0 = performance.now();
         const prep = model.spec.preprocessing;
-        const images = await Promise.all(request.images.map((ref) => imagePixels(ref, prep)));
-        const projections = projectTop(model, request.entries, images, {
+        const [h, w] = prep.inputSize;
+        // Each image at the input size, RGB (decoded beside this worker): its patch is cut from it and its
+        // network input is made from it, the same values a scan and the feature-map view use.
+        const rgbs = await Promise.all(request.images.map((ref) => decoders.inputRgb(ref, prep)));
+        const inputs = rgbs.map((rgb) => normaliseRgb(rgb.slice(), prep));
+        const projections = projectTop(model, request.entries, inputs, {
           layer: request.layer,
           channel: request.channel,
           method: request.method,
@@ -127,7 +132,7 @@ export function createTop9Handlers(ctx: Top9Context): Top9WorkerApi {
               let patch: Tensor3D | null = null;
               let cropped: Tensor3D | null = null;
               try {
-                patch = topPatch(model, images[rank] as Pixels, box);
+                patch = tf.tidy(() => cropBox(tf.tensor3d(rgbs[rank] as Float32Array, [h, w, 3]), box));
                 cropped = cropBox(projection, box);
                 const [patchRgba, projectionRgba] = await Promise.all([
                   rgbToRgba(patch),

@@ -46,6 +46,17 @@ function timesPowNeg(x: Tensor, d: Tensor, beta: number): Tensor {
   return tf.mul(x, tf.pow(d, -beta));
 }
 
+/** d^-beta alone, from the same square roots (the gradient needs it as a factor). */
+function powNeg(d: Tensor, beta: number): Tensor {
+  if (beta === 0.75) {
+    const s = tf.sqrt(d);
+    return tf.reciprocal(tf.mul(s, tf.sqrt(s)));
+  }
+  if (beta === 0.5) return tf.rsqrt(d);
+  if (beta === 1) return tf.reciprocal(d);
+  return tf.pow(d, -beta);
+}
+
 export type LrnImpl = 'native' | 'composed';
 
 /**
@@ -114,7 +125,7 @@ export function lrnBackward(x: Tensor4D, g: Tensor4D, layer: LrnLayer): Tensor4D
   return tf.tidy(() => {
     const n = norm(layer);
     const d = tf.add(layer.bias, tf.mul(layer.alpha / n, windowSum(tf.square(x), layer)));
-    const scale = timesPowNeg(tf.onesLike(d), d, layer.beta);
+    const scale = powNeg(d, layer.beta);
     const u = tf.mul(tf.mul(g, x), tf.div(scale, d));
     const direct = tf.mul(g, scale);
     return tf.sub(

@@ -11,6 +11,7 @@ import { tf, type Tensor, type Tensor1D, type Tensor4D } from '../tf';
 import { forward } from '../forward';
 import type { ZfModel } from '../model/model';
 import { channelsOf, findLayer, isMapLayer, SpecError } from '../model/spec';
+import { occlusionGridSize } from './occlusionGrid';
 
 export interface OcclusionOptions {
   /** Side of the square in input pixels. */
@@ -55,7 +56,7 @@ export function occlusionGrid(
   }
   if (!Number.isInteger(stride) || stride < 1)
     throw new SpecError(`occlusion stride must be a positive integer, got ${stride}`);
-  return { rows: Math.floor((h - size) / stride) + 1, cols: Math.floor((w - size) / stride) + 1 };
+  return occlusionGridSize(inputSize, size, stride) as { rows: number; cols: number };
 }
 
 /** Position indices (row-major) in the order they are computed. */
