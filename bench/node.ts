@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
+import { DecodeThreads } from '../src/cli/decodeThreads';
 import { tf } from '../src/engine/tf';
 import { createModel, type ZfModel } from '../src/engine/model/model';
 import type { Pixels } from '../src/engine/model/preprocess';
@@ -220,6 +221,7 @@ export async function benchNode(args: NodeBenchArgs): Promise<Row[]> {
       zf = null;
     }
   }
+  const decoders = new DecodeThreads();
   for (const which of args.models) {
     log(`node ${args.backend} ${which}`);
     // The imported model's tensors (weights and what is made with them) count as before the figures.
@@ -234,6 +236,8 @@ export async function benchNode(args: NodeBenchArgs): Promise<Row[]> {
         compareTranspose: !args.quick,
         pngs,
         decode: decodePng,
+        // As the command line scans: decoding threads beside the network's one thread.
+        scanInput: (png, model) => decoders.bytesInput(png, 'bench.png', model.spec.preprocessing),
         log: (m) => log(`  ${which}: ${m}`),
       }),
     );
@@ -256,5 +260,6 @@ export async function benchNode(args: NodeBenchArgs): Promise<Row[]> {
     row.tensors_left = tf.memory().numTensors - tensorsBefore;
     rows.push(addRatios(row));
   }
+  decoders.dispose();
   return rows;
 }

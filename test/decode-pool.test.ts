@@ -1,5 +1,5 @@
 /**
- * The top-9 scan's image-decoding workers (src/worker/decodePool.ts), with workers made of message channels
+ * The top-9 scan's image-decoding workers (src/worker/decodePool.ts on workerPool.ts), with workers made of message channels
  * running the real worker side (scanInput on probe images): the values equal decoding in place, requests are
  * spread over the workers, a worker that fails never stalls a request (it is decoded in place), and an
  * image's own error reaches the caller with its message.
@@ -68,24 +68,13 @@ function fakeWorker(api?: DecodeWorkerApi): FakeWorker {
   return fake;
 }
 
-/** Runs `fn` with a global Worker defined (Node has none), so the pool starts its workers. */
-async function withWorkerGlobal<T>(fn: () => Promise<T>): Promise<T> {
-  const had = 'Worker' in globalThis;
-  if (!had) (globalThis as { Worker?: unknown }).Worker = class {};
-  try {
-    return await fn();
-  } finally {
-    if (!had) delete (globalThis as { Worker?: unknown }).Worker;
-  }
-}
-
 describe('DecodePool', () => {
   it('gives the values decoding in place gives, spread over its workers', async () => {
     const fakes = [fakeWorker(), fakeWorker()];
     let started = 0;
     const pool = new DecodePool(2, () => fakes[started++]!.worker);
     const refs = Array.from({ length: 6 }, (_, i) => probe(i));
-    const got = await withWorkerGlobal(() => Promise.all(refs.map((r) => pool.scanInput(r, prep))));
+    const got = await Promise.all(refs.map((r) => pool.scanInput(r, prep)));
     const want = await Promise.all(refs.map((r) => scanInput(r, prep)));
     expect(pool.workers).toBe(2);
     got.forEach((values, i) => {
@@ -94,7 +83,7 @@ describe('DecodePool', () => {
     });
     expect(fakes.map((f) => f.calls)).toEqual([3, 3]);
     // A patch's RGB, normalised, is the scan's input: the same values on both paths.
-    const rgb = await withWorkerGlobal(() => pool.inputRgb(refs[2]!, prep));
+    const rgb = await pool.inputRgb(refs[2]!, prep);
     expect(rgb).toEqual(await inputRgb(refs[2]!, prep));
     expect(normaliseRgb(rgb, prep)).toEqual(want[2]);
     pool.dispose();
@@ -107,37 +96,37 @@ describe('DecodePool', () => {
     const never = () => new Promise<Float32Array>(() => undefined);
     const stuck = fakeWorker({ scanInput: never, inputRgb: never });
     const pool = new DecodePool(1, () => stuck.worker);
-    await withWorkerGlobal(async () => {
-      const pending = pool.scanInput(probe(1), prep);
-      await new Promise((r) => setTimeout(r, 10));
-      stuck.fail();
-      expect(await pending).toEqual(await scanInput(probe(1), prep));
-      expect(stuck.terminated).toBe(true);
-      expect(pool.workers).toBe(0);
-      expect(await pool.scanInput(probe(2), prep)).toEqual(await scanInput(probe(2), prep));
-    });
+    const pending = pool.scanInput(probe(1), prep);
+    await new Promise((r) => setTimeout(r, 10));
+    stuck.fail();
+    expect(await pending).toEqual(await scanInput(probe(1), prep));
+    expect(stuck.terminated).toBe(true);
+    expect(pool.workers).toBe(0);
+    expect(await pool.scanInput(probe(2), prep)).toEqual(await scanInput(probe(2), prep));
   });
 
   it("passes an image's own error on, with its message", async () => {
     const refuse = () => Promise.reject(new Error('"cat.png" is empty (0 bytes), not an image.'));
     const refusing = fakeWorker({ scanInput: refuse, inputRgb: refuse });
     const pool = new DecodePool(1, () => refusing.worker);
-    await withWorkerGlobal(async () => {
-      await expect(pool.scanInput(probe(0), prep)).rejects.toThrow(
-        '"cat.png" is empty (0 bytes), not an image.',
-      );
-    });
+    await expect(pool.scanInput(probe(0), prep)).rejects.toThrow(
+      '"cat.png" is empty (0 bytes), not an image.',
+    );
     expect(pool.workers).toBe(1);
     pool.dispose();
   });
 
-  it('decodes in place where there are no workers', async () => {
+  it('decodes in place where no worker can start', async () => {
+    // Node has no Worker: the browser pool starts none.
     expect('Worker' in globalThis).toBe(false);
-    const pool = new DecodePool(2, () => {
-      throw new Error('not called');
+    const none = new DecodePool(2);
+    expect(await none.scanInput(probe(4), prep)).toEqual(await scanInput(probe(4), prep));
+    expect(none.workers).toBe(0);
+    const failing = new DecodePool(2, () => {
+      throw new Error('nested workers are not supported');
     });
-    expect(await pool.scanInput(probe(4), prep)).toEqual(await scanInput(probe(4), prep));
-    expect(pool.workers).toBe(0);
+    expect(await failing.inputRgb(probe(5), prep)).toEqual(await inputRgb(probe(5), prep));
+    expect(failing.workers).toBe(0);
   });
 
   it('starts half the cores, one to four', () => {

@@ -8,7 +8,15 @@ import { channelsOf, findLayer, isMapLayer } from '../../engine/model/spec';
 import type { ProjectionMethod } from '../../engine/ops/deconvnet';
 import type { Box } from '../../engine/ops/receptiveField';
 import { projectionToRgba, rgbToRgba } from '../../engine/ops/render';
-import { channelTop, cropBox, projectTop, TOP_K, topKScan, topPatch } from '../../engine/ops/topk';
+import {
+  channelTop,
+  cropBox,
+  projectTop,
+  TOP_K,
+  topKScan,
+  topPatch,
+  type TopKState,
+} from '../../engine/ops/topk';
 import { intOption, stringOption, UsageError } from '../args';
 import {
   CliError,
@@ -20,6 +28,7 @@ import {
   writeOutputFile,
   type Command,
 } from '../context';
+import { DecodeThreads } from '../decodeThreads';
 import { readImageFile } from '../image';
 import { formatJson } from '../json';
 import { encodePng } from '../png';
@@ -136,14 +145,26 @@ async function top9(
   const { files } = options;
   const load = imageCache(options.imagesDir, files);
   const total = files.length;
-  const state = await topKScan(model, (i) => (i < total ? load(i) : null), {
-    layer: layer.spec.name,
-    channels: Array.from({ length: last - first + 1 }, (_, i) => first + i),
-    k: TOP_K,
-    batchSize: options.batchSize,
-    total,
-    onProgress: (done) => options.progress(done, total),
-  });
+  // The scan's images are decoded on threads of their own, beside the network.
+  const decoders = new DecodeThreads();
+  let state: TopKState;
+  try {
+    const prep = model.spec.preprocessing;
+    state = await topKScan(
+      model,
+      (i) => (i < total ? decoders.fileInput(join(options.imagesDir, files[i] as string), prep) : null),
+      {
+        layer: layer.spec.name,
+        channels: Array.from({ length: last - first + 1 }, (_, i) => first + i),
+        k: TOP_K,
+        batchSize: options.batchSize,
+        total,
+        onProgress: (done) => options.progress(done, total),
+      },
+    );
+  } finally {
+    decoders.dispose();
+  }
   try {
     await mkdir(options.out, { recursive: true });
   } catch (e) {

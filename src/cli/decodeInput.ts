@@ -1,0 +1,22 @@
+/** An image file (or its bytes) -> the network's input values [H * W * 3], in plain JavaScript (no tfjs). */
+import { networkInputData } from '../engine/model/pixels';
+import type { Preprocessing } from '../engine/model/spec';
+import { decodeImage, readImageFile } from './image';
+
+export interface DecodeThreadApi {
+  [kind: string]: (...args: never[]) => Promise<Float32Array>;
+  fileInput(path: string, prep: Preprocessing): Promise<Float32Array>;
+  bytesInput(bytes: Uint8Array, name: string, prep: Preprocessing): Promise<Float32Array>;
+}
+
+export async function fileInput(path: string, prep: Preprocessing): Promise<Float32Array> {
+  return networkInputData(await readImageFile(path), prep);
+}
+
+export async function bytesInput(
+  bytes: Uint8Array,
+  name: string,
+  prep: Preprocessing,
+): Promise<Float32Array> {
+  return networkInputData(decodeImage(bytes, name), prep);
+}

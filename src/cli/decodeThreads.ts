@@ -1,0 +1,65 @@
+/**
+ * Decoding threads for top-9 scans in Node (the command line, the Node benchmark): tfjs's wasm backend runs
+ * on one thread in Node, so decoding on that thread stops the network while it runs; on worker threads it
+ * runs beside it. Built on the browser's pool (../worker/workerPool.ts): requests run in place where no
+ * thread starts or one fails, with the same functions.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Preprocessing } from '../engine/model/spec';
+import { WorkerPool, type PoolWorker } from '../worker/workerPool';
+import { bytesInput, fileInput, type DecodeThreadApi } from './decodeInput';
+import { nodeEndpoint } from './nodeEndpoint';
+
+/** Threads to start: the cores the network leaves free (it uses one), at least one, at most four. */
+export function decodeThreadCount(cores = availableParallelism()): number {
+  return Math.max(1, Math.min(4, cores - 1));
+}
+
+function startThread(): PoolWorker {
+  const thread = new Worker(new URL('./threadBoot.mjs', import.meta.url), {
+    workerData: { module: new URL('./decodeThread.ts', import.meta.url).href },
+  });
+  // The thread keeps the process alive only while it owes an answer (each request gets one), so a command
+  // that ends without disposing its threads still exits, and one that waits on them does not exit early.
+  let owed = 0;
+  thread.unref();
+  thread.on('message', () => {
+    if (--owed === 0) thread.unref();
+  });
+  const endpoint = nodeEndpoint(thread);
+  return {
+    ...endpoint,
+    postMessage(message: unknown, transfer?: Transferable[]) {
+      if (owed++ === 0) thread.ref();
+      endpoint.postMessage(message, transfer);
+    },
+    terminate: () => void thread.terminate(),
+  };
+}
+
+export class DecodeThreads {
+  private readonly pool: WorkerPool<DecodeThreadApi>;
+
+  constructor(size = decodeThreadCount(), start: () => PoolWorker | null = startThread) {
+    this.pool = new WorkerPool<DecodeThreadApi>(size, start, { fileInput, bytesInput });
+  }
+
+  get threads(): number {
+    return this.pool.workers;
+  }
+
+  /** An image file's network input values [H * W * 3]. */
+  fileInput(path: string, prep: Preprocessing): Promise<Float32Array> {
+    return this.pool.run('fileInput', path, prep);
+  }
+
+  /** The same from PNG or JPEG bytes (copied to the thread); `name` for error messages. */
+  bytesInput(bytes: Uint8Array, name: string, prep: Preprocessing): Promise<Float32Array> {
+    return this.pool.run('bytesInput', bytes, name, prep);
+  }
+
+  dispose(): void {
+    this.pool.dispose();
+  }
+}
