@@ -34,6 +34,8 @@ export interface EngineBenchOptions {
   warmOcclusion: boolean;
   naiveBudgetMs: number;
   top9BudgetMs: number;
+  /** Rounds of the top-9 figure (a scan, then as many plain forward passes; see top9). */
+  top9Rounds: number;
   /** Images in the top-9 scan (at most; the budget may stop it earlier). */
   top9Images: number;
   /** Also time the projection with the other transposed-convolution implementation. */
@@ -46,6 +48,8 @@ export interface EngineBenchOptions {
    * from the app's image-decoding workers). Default: the decoded pixels, preprocessed by the scan.
    */
   scanInput?: (png: Uint8Array, model: ZfModel) => Promise<ScanImage>;
+  /** Decoding workers (or threads) scanInput ran on, read after the scan (0: it decoded in place). */
+  decoders?: () => number;
   log: (message: string) => void;
 }
 
@@ -56,7 +60,7 @@ export interface EngineBenchOptions {
 export function plan(
   quick: boolean,
   slow: boolean,
-): Omit<EngineBenchOptions, 'pngs' | 'decode' | 'scanInput' | 'log' | 'compareTranspose'> {
+): Omit<EngineBenchOptions, 'pngs' | 'decode' | 'scanInput' | 'decoders' | 'log' | 'compareTranspose'> {
   if (quick)
     return {
       runs: slow ? 3 : 5,
@@ -69,6 +73,8 @@ export function plan(
       warmOcclusion: !slow,
       naiveBudgetMs: slow ? 2_000 : 3_000,
       top9BudgetMs: slow ? 2_000 : 4_000,
+      // On SwiftShader one round already takes seconds per image.
+      top9Rounds: slow ? 1 : 3,
       top9Images: 64,
     };
   return {
@@ -79,6 +85,7 @@ export function plan(
     warmOcclusion: true,
     naiveBudgetMs: slow ? 30_000 : 120_000,
     top9BudgetMs: 60_000,
+    top9Rounds: 3,
     top9Images: 128,
   };
 }
@@ -343,19 +350,17 @@ export async function benchEngine(model: ZfModel, options: EngineBenchOptions): 
     row.top9_extrapolated = top.extrapolated;
     row.top9_forwards_ips = top.forwardsIps;
     row.top9_vs_forwards_paired = top.paired;
+    if (options.decoders) row.top9_decoders = options.decoders();
   } finally {
     input.dispose();
   }
   return row;
 }
 
-/** Rounds of the top-9 figure: a scan, then the plain forward passes of as many images, in turn. */
-const TOP9_ROUNDS = 3;
-
 /**
  * Images/s of a topKScan of conv5 (all channels, k 9) over PNGs, decoding included (as options.scanInput),
  * and of the plain batched forward passes of as many images (`forwardsMs(images, budget)`), timed in turn
- * over TOP9_ROUNDS rounds: medians of each, and the median of the rounds' ratios (scan / forwards, each pair
+ * over options.top9Rounds rounds: medians of each, and the median of the rounds' ratios (scan / forwards, each pair
  * timed back to back, so a machine whose load drifts over the run compares like with like).
  */
 async function top9(
@@ -399,13 +404,14 @@ async function top9(
   };
   await scan(batch, Infinity); // warm-up: the batch shape and the reduction kernels
   const count = Math.max(options.top9Images, 2 * batch);
-  const budget = options.top9BudgetMs / TOP9_ROUNDS;
+  const rounds = Math.max(1, options.top9Rounds);
+  const budget = options.top9BudgetMs / rounds;
   const scans: number[] = [];
   const forwards: number[] = [];
   const ratios: number[] = [];
   let images = 0;
   let extrapolated = false;
-  for (let round = 0; round < TOP9_ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     const { ms, done } = await scan(count, budget);
     const scanIps = (1000 * done) / ms;
     const forwardIps = (1000 * done) / (await forwardsMs(done, budget));
@@ -491,6 +497,7 @@ export const TABLE_FIGURES: [key: string, label: string, extrapolatedKey?: strin
   ['occlusion_naive_ms', 'occlusion_naive_ms', 'occlusion_naive_extrapolated'],
   ['top9_ips', 'top9_ips (PNG decode + scan)', 'top9_extrapolated'],
   ['top9_forwards_ips', 'same images, plain forwards (ips)'],
+  ['top9_decoders', 'top9 decoding workers / threads'],
   ['import_s', 'import_s (ZFNet-512 ONNX)'],
   ['peer_forward_ms', 'peer_forward_ms'],
   ['native_peer_forward_ms', 'native onnxruntime-node (reference)'],

@@ -238,6 +238,7 @@ export async function benchNode(args: NodeBenchArgs): Promise<Row[]> {
         decode: decodePng,
         // As the command line scans: decoding threads beside the network's one thread.
         scanInput: (png, model) => decoders.bytesInput(png, 'bench.png', model.spec.preprocessing),
+        decoders: () => decoders.threads,
         log: (m) => log(`  ${which}: ${m}`),
       }),
     );
