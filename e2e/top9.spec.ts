@@ -79,11 +79,25 @@ test('scan a probe set: nine tiles, each patch beside its projection; a tile ope
   await expect(grid).toHaveAttribute('data-channel', String(shown));
   await expect(grid).toHaveAttribute('aria-busy', 'false');
   const tile = page.getByTestId('top9-tile-0');
-  const [image, y, x] = await Promise.all(
-    ['data-image', 'data-y', 'data-x'].map((a) => tile.getAttribute(a)),
+  const [image, y, x, box] = await Promise.all(
+    ['data-image', 'data-y', 'data-x', 'data-box'].map((a) => tile.getAttribute(a)),
   );
+  const patch = await readCanvas(page, 'top9-patch-0');
   await tile.click();
   await expect(page.getByTestId('image-caption')).toContainText(`probe #${image}`);
+  // The tile's patch (its image decoded beside the compute worker) is the opened image's pixels in the box.
+  const [bx, by, bw, bh] = (box ?? '').split(',').map(Number) as [number, number, number, number];
+  expect([patch.width, patch.height]).toEqual([bw, bh]);
+  const opened = await readCanvas(page, 'input-canvas');
+  let differing = 0;
+  for (let row = 0; row < bh; row++)
+    for (let col = 0; col < bw; col++)
+      for (let c = 0; c < 4; c++) {
+        const a = patch.data[(row * bw + col) * 4 + c];
+        const b = opened.data[((by + row) * opened.width + bx + col) * 4 + c];
+        if (a !== b) differing++;
+      }
+  expect(differing).toBe(0);
   await expect(page.getByTestId('projection-canvas')).toHaveAttribute('data-channel', String(shown));
   await expect(page.getByTestId('projection-canvas')).toHaveAttribute('data-layer', layer);
   await expect(page.getByTestId('projection-canvas')).toHaveAttribute('data-mode', 'max');

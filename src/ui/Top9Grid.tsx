@@ -33,6 +33,7 @@ export const Top9TileButton = memo(function Top9TileButton({ tile, name, prefix,
       data-value={entry.value}
       data-y={entry.y}
       data-x={entry.x}
+      data-box={`${box.x},${box.y},${box.width},${box.height}`}
       title={`${label}. Click to open this image.`}
       aria-label={`${label}. Open this image.`}
       onClick={() => onOpen(rank)}
