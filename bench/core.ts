@@ -38,6 +38,8 @@ export interface EngineBenchOptions {
   top9Rounds: number;
   /** Rounds of the occlusion figure: the map, then the plain forward passes it needs, in turn. */
   occlusionRounds: number;
+  /** Also time analyse_ms (every layer's output and the switches; not a target figure). */
+  analyse: boolean;
   /** Images in the top-9 scan (at most; the budget may stop it earlier). */
   top9Images: number;
   /** Also time the projection with the other transposed-convolution implementation. */
@@ -78,6 +80,8 @@ export function plan(
       // On SwiftShader one round already takes seconds per image.
       top9Rounds: slow ? 1 : 3,
       occlusionRounds: slow ? 1 : 3,
+      // Seconds a call on SwiftShader: --quick keeps to the target figures there.
+      analyse: !slow,
       top9Images: 64,
     };
   return {
@@ -91,6 +95,7 @@ export function plan(
     top9Rounds: 3,
     // Complete maps (an unlimited budget) are timed once; budgeted ones in three rounds.
     occlusionRounds: slow ? 3 : 1,
+    analyse: true,
     top9Images: 128,
   };
 }
@@ -268,20 +273,22 @@ export async function benchEngine(model: ZfModel, options: EngineBenchOptions): 
     log('forward_ms');
     // Generous warm-up: the first figure also pays shader compilation and a GPU's clock ramp-up.
     row.forward_ms = await median(runs, () => classify(input), Math.max(2, Math.min(10, runs)), budget);
-    log('analyse_ms');
-    row.analyse_ms = await median(
-      runs,
-      async () => {
-        const pass = forward(model, input);
-        try {
-          await pass.outputs[pass.last]!.data();
-        } finally {
-          pass.dispose();
-        }
-      },
-      2,
-      budget,
-    );
+    if (options.analyse) {
+      log('analyse_ms');
+      row.analyse_ms = await median(
+        runs,
+        async () => {
+          const pass = forward(model, input);
+          try {
+            await pass.outputs[pass.last]!.data();
+          } finally {
+            pass.dispose();
+          }
+        },
+        2,
+        budget,
+      );
+    }
 
     let best = { batch: 1, ips: 0 };
     for (const b of options.batches) {
@@ -341,7 +348,8 @@ export async function benchEngine(model: ZfModel, options: EngineBenchOptions): 
     for (let round = 0; round < rounds; round++) {
       const map = await timeOcclusion(model, input, best.batch, roundBudget, warmOcc && round === 0);
       maps.push(map);
-      forwards.push(await timeForwards(classify, input, best.batch, map.total, roundBudget, round === 0));
+      // The batch shape is warm from forward_ips.
+      forwards.push(await timeForwards(classify, input, best.batch, map.total, roundBudget, false));
     }
     const occ = maps[0]!;
     row.occlusion_ms = middle(maps.map((m) => m.ms));
