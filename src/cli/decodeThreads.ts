@@ -41,7 +41,10 @@ function startThread(): PoolWorker {
 export class DecodeThreads {
   private readonly pool: WorkerPool<DecodeThreadApi>;
 
-  constructor(size = decodeThreadCount(), start: () => PoolWorker | null = startThread) {
+  constructor(
+    size: number | (() => number) = () => decodeThreadCount(),
+    start: () => PoolWorker | null = startThread,
+  ) {
     this.pool = new WorkerPool<DecodeThreadApi>(size, start, { fileInput, bytesInput });
   }
 

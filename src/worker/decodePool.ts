@@ -26,7 +26,10 @@ function startDecodeWorker(): PoolWorker | null {
 export class DecodePool {
   private readonly pool: WorkerPool<DecodeWorkerApi>;
 
-  constructor(size = decodeWorkerCount(), start: () => PoolWorker | null = startDecodeWorker) {
+  constructor(
+    size: number | (() => number) = () => decodeWorkerCount(),
+    start: () => PoolWorker | null = startDecodeWorker,
+  ) {
     this.pool = new WorkerPool<DecodeWorkerApi>(size, start, { scanInput, inputRgb });
   }
 

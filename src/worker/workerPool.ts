@@ -35,11 +35,11 @@ export class WorkerPool<Api extends PoolApi> {
   private slots: Slot<Api>[] | null = null;
 
   /**
-   * `start` makes one worker (null or a throw: none can start here); `inPlace` is the same API run on this
-   * thread.
+   * `size`: workers to start with the first request (a function: decided then); `start` makes one worker
+   * (null or a throw: none can start here); `inPlace` is the same API run on this thread.
    */
   constructor(
-    private readonly size: number,
+    private readonly size: number | (() => number),
     private readonly start: () => PoolWorker | null,
     private readonly inPlace: Api,
   ) {}
@@ -53,7 +53,8 @@ export class WorkerPool<Api extends PoolApi> {
     if (this.slots) return this.slots;
     const slots: Slot<Api>[] = [];
     try {
-      for (let i = 0; i < this.size; i++) {
+      const size = typeof this.size === 'function' ? this.size() : this.size;
+      for (let i = 0; i < size; i++) {
         const worker = this.start();
         if (!worker) break;
         slots.push(this.slot(worker));
