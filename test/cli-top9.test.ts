@@ -70,6 +70,10 @@ beforeAll(async () => {
   await mkdir(path('empty'));
   await mkdir(path('texts'));
   await writeFile(path('texts', 'a.txt'), 'x');
+  // A folder with one image that is not one (decoded on a decoding thread, which passes its error on).
+  await mkdir(path('damaged'));
+  await writeFile(path('damaged', 'a.png'), await readFile(path('images', 'a00.png')));
+  await writeFile(path('damaged', 'b.png'), 'not a picture');
 });
 
 afterAll(async () => {
@@ -201,6 +205,7 @@ describe('zf-lens top9', () => {
     const cases: [string[], RegExp][] = [
       [['--images', path('empty'), '--layer', 'conv3'], /images folder ".*empty" is empty/],
       [['--images', path('texts'), '--layer', 'conv3'], /has no PNG or JPEG images/],
+      [['--images', path('damaged'), '--layer', 'conv3'], /"[^"]*b\.png" is not a PNG or JPEG image/],
       [['--images', path('missing'), '--layer', 'conv3'], /does not exist/],
       [['--images', path('images', 'a00.png'), '--layer', 'conv3'], /is not a folder/],
       [['--images', path('images'), '--layer', 'nope'], /unknown layer "nope"/],

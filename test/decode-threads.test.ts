@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Preprocessing } from '../src/engine/model/spec';
-import { bytesInput, fileInput } from '../src/cli/decodeInput';
+import { bytesInput, fileInput, fileRgb } from '../src/cli/decodeInput';
+import { normaliseRgb } from '../src/engine/model/pixels';
 import { DecodeThreads, decodeThreadCount } from '../src/cli/decodeThreads';
 import { nodeEndpoint } from '../src/cli/nodeEndpoint';
 import { encodePng } from '../src/cli/png';
@@ -39,6 +40,10 @@ describe('DecodeThreads', () => {
         expect(got[i]!.length).toBe(48 * 40 * 3);
         expect(got[i]).toEqual(await fileInput(f, prep));
       }
+      // The input-sized RGB a top-9 patch is cut from, normalised, is the scan's input.
+      const rgb = await threads.fileRgb(files[1]!, prep);
+      expect(rgb).toEqual(await fileRgb(files[1]!, prep));
+      expect(normaliseRgb(rgb, prep)).toEqual(got[1]);
       const bytes = png(33, 61, 9);
       expect(await threads.bytesInput(bytes, 'bytes.png', prep)).toEqual(
         await bytesInput(bytes, 'bytes.png', prep),

@@ -1,5 +1,8 @@
-/** An image file (or its bytes) -> the network's input values [H * W * 3], in plain JavaScript (no tfjs). */
-import { networkInputData } from '../engine/model/pixels';
+/**
+ * An image file (or its bytes) -> the network's input values [H * W * 3], or the image at the input size as
+ * RGB 0..255, in plain JavaScript (no tfjs).
+ */
+import { networkInputData, resizeRgb } from '../engine/model/pixels';
 import type { Preprocessing } from '../engine/model/spec';
 import { decodeImage, readImageFile } from './image';
 
@@ -7,6 +10,7 @@ export interface DecodeThreadApi {
   [kind: string]: (...args: never[]) => Promise<Float32Array>;
   fileInput(path: string, prep: Preprocessing): Promise<Float32Array>;
   bytesInput(bytes: Uint8Array, name: string, prep: Preprocessing): Promise<Float32Array>;
+  fileRgb(path: string, prep: Preprocessing): Promise<Float32Array>;
 }
 
 export async function fileInput(path: string, prep: Preprocessing): Promise<Float32Array> {
@@ -19,4 +23,9 @@ export async function bytesInput(
   prep: Preprocessing,
 ): Promise<Float32Array> {
   return networkInputData(decodeImage(bytes, name), prep);
+}
+
+/** The image at the model's input size, RGB 0..255 [H * W * 3] (what a top-9 patch is cut from). */
+export async function fileRgb(path: string, prep: Preprocessing): Promise<Float32Array> {
+  return resizeRgb(await readImageFile(path), prep.inputSize);
 }

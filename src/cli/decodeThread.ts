@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { bytesInput, fileInput, type DecodeThreadApi } from './decodeInput';
+import { bytesInput, fileInput, fileRgb, type DecodeThreadApi } from './decodeInput';
 import { nodeEndpoint } from './nodeEndpoint';
 
 if (!parentPort) throw new Error('decodeThread.ts runs as a worker thread');
@@ -14,6 +14,7 @@ const transferred = (values: Float32Array) => Comlink.transfer(values, [values.b
 const api: DecodeThreadApi = {
   fileInput: async (path, prep) => transferred(await fileInput(path, prep)),
   bytesInput: async (bytes, name, prep) => transferred(await bytesInput(bytes, name, prep)),
+  fileRgb: async (path, prep) => transferred(await fileRgb(path, prep)),
 };
 
 Comlink.expose(api, nodeEndpoint(parentPort));

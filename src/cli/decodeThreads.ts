@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Preprocessing } from '../engine/model/spec';
 import { WorkerPool, type PoolWorker } from '../worker/workerPool';
-import { bytesInput, fileInput, type DecodeThreadApi } from './decodeInput';
+import { bytesInput, fileInput, fileRgb, type DecodeThreadApi } from './decodeInput';
 import { nodeEndpoint } from './nodeEndpoint';
 
 /** Threads to start: the cores the network leaves free (it uses one), at least one, at most four. */
@@ -45,7 +45,7 @@ export class DecodeThreads {
     size: number | (() => number) = () => decodeThreadCount(),
     start: () => PoolWorker | null = startThread,
   ) {
-    this.pool = new WorkerPool<DecodeThreadApi>(size, start, { fileInput, bytesInput });
+    this.pool = new WorkerPool<DecodeThreadApi>(size, start, { fileInput, bytesInput, fileRgb });
   }
 
   get threads(): number {
@@ -60,6 +60,11 @@ export class DecodeThreads {
   /** The same from PNG or JPEG bytes (copied to the thread); `name` for error messages. */
   bytesInput(bytes: Uint8Array, name: string, prep: Preprocessing): Promise<Float32Array> {
     return this.pool.run('bytesInput', bytes, name, prep);
+  }
+
+  /** An image file at the model's input size, RGB 0..255 [H * W * 3]. */
+  fileRgb(path: string, prep: Preprocessing): Promise<Float32Array> {
+    return this.pool.run('fileRgb', path, prep);
   }
 
   dispose(): void {

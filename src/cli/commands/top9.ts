@@ -1,22 +1,14 @@
 /** `top9`: the 9 strongest activations of each channel of a layer across a folder of images (paper Fig. 2). */
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import type { Tensor3D } from '../../engine/tf';
+import { tf, type Tensor3D } from '../../engine/tf';
 import type { ZfModel } from '../../engine/model/model';
-import type { Pixels } from '../../engine/model/preprocess';
-import { channelsOf, findLayer, isMapLayer } from '../../engine/model/spec';
+import { normaliseRgb } from '../../engine/model/pixels';
+import { channelsOf, findLayer, isMapLayer, type Preprocessing } from '../../engine/model/spec';
 import type { ProjectionMethod } from '../../engine/ops/deconvnet';
 import type { Box } from '../../engine/ops/receptiveField';
 import { projectionToRgba, rgbToRgba } from '../../engine/ops/render';
-import {
-  channelTop,
-  cropBox,
-  projectTop,
-  TOP_K,
-  topKScan,
-  topPatch,
-  type TopKState,
-} from '../../engine/ops/topk';
+import { channelTop, cropBox, projectTop, TOP_K, topKScan } from '../../engine/ops/topk';
 import { intOption, stringOption, UsageError } from '../args';
 import {
   CliError,
@@ -29,7 +21,6 @@ import {
   type Command,
 } from '../context';
 import { DecodeThreads } from '../decodeThreads';
-import { readImageFile } from '../image';
 import { formatJson } from '../json';
 import { encodePng } from '../png';
 
@@ -87,20 +78,30 @@ export async function listImages(dir: string): Promise<string[]> {
   return images.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** Decoded images by index, keeping the most recently used few (channels often share top images). */
-function imageCache(dir: string, files: readonly string[], size = 32) {
-  const cache = new Map<number, Pixels>();
-  return async (index: number): Promise<Pixels> => {
+/**
+ * Images by index at the model's input size (RGB 0..255, decoded on the threads), keeping the most recently
+ * used few: channels often share top images. Input-sized, so a folder of large photos costs 600 kB an entry.
+ */
+function imageCache(
+  dir: string,
+  files: readonly string[],
+  decoders: DecodeThreads,
+  prep: Preprocessing,
+  size = 32,
+) {
+  const cache = new Map<number, Promise<Float32Array>>();
+  return (index: number): Promise<Float32Array> => {
     const hit = cache.get(index);
     if (hit) {
       cache.delete(index);
       cache.set(index, hit);
       return hit;
     }
-    const pixels = await readImageFile(join(dir, files[index] as string));
-    cache.set(index, pixels);
+    const rgb = decoders.fileRgb(join(dir, files[index] as string), prep);
+    cache.set(index, rgb);
+    rgb.catch(() => cache.delete(index));
     if (cache.size > size) cache.delete(cache.keys().next().value as number);
-    return pixels;
+    return rgb;
   };
 }
 
@@ -118,19 +119,18 @@ interface Top9Run {
   channels: [number, number];
 }
 
-async function top9(
-  model: ZfModel,
-  options: {
-    imagesDir: string;
-    files: string[];
-    layer: string;
-    channels: string | undefined;
-    batchSize: number;
-    method: ProjectionMethod;
-    out: string;
-    progress: (done: number, total: number) => void;
-  },
-): Promise<Top9Run> {
+interface Top9Options {
+  imagesDir: string;
+  files: string[];
+  layer: string;
+  channels: string | undefined;
+  batchSize: number;
+  method: ProjectionMethod;
+  out: string;
+  progress: (done: number, total: number) => void;
+}
+
+async function top9(model: ZfModel, options: Top9Options): Promise<Top9Run> {
   const layer = findLayer(model.layers, options.layer);
   if (!isMapLayer(layer.spec))
     throw new CliError(
@@ -142,48 +142,64 @@ async function top9(
     throw new CliError(
       `--channels ${first}-${last} is out of range for layer ${layer.spec.name} (channels 0-${count - 1})`,
     );
-  const { files } = options;
-  const load = imageCache(options.imagesDir, files);
-  const total = files.length;
-  // The scan's images are decoded on threads of their own, beside the network.
+  // Images are decoded on threads of their own, beside the network.
   const decoders = new DecodeThreads();
-  let state: TopKState;
   try {
-    const prep = model.spec.preprocessing;
-    state = await topKScan(
-      model,
-      (i) => (i < total ? decoders.fileInput(join(options.imagesDir, files[i] as string), prep) : null),
-      {
-        layer: layer.spec.name,
-        channels: Array.from({ length: last - first + 1 }, (_, i) => first + i),
-        k: TOP_K,
-        batchSize: options.batchSize,
-        total,
-        onProgress: (done) => options.progress(done, total),
-      },
-    );
+    return await scanAndProject(model, options, layer.spec.name, [first, last], decoders);
   } finally {
     decoders.dispose();
   }
+}
+
+async function scanAndProject(
+  model: ZfModel,
+  options: Top9Options,
+  layer: string,
+  [first, last]: [number, number],
+  decoders: DecodeThreads,
+): Promise<Top9Run> {
+  const { files } = options;
+  const total = files.length;
+  const prep = model.spec.preprocessing;
+  const [h, w] = prep.inputSize;
+  const load = imageCache(options.imagesDir, files, decoders, prep);
+  const state = await topKScan(
+    model,
+    (i) => (i < total ? decoders.fileInput(join(options.imagesDir, files[i] as string), prep) : null),
+    {
+      layer,
+      channels: Array.from({ length: last - first + 1 }, (_, i) => first + i),
+      k: TOP_K,
+      batchSize: options.batchSize,
+      total,
+      onProgress: (done) => options.progress(done, total),
+    },
+  );
   try {
     await mkdir(options.out, { recursive: true });
   } catch (e) {
     throw new CliError(`cannot create output folder "${options.out}": ${(e as Error).message}`);
   }
-  const index: Top9Index = { layer: layer.spec.name, channels: {} };
+  const index: Top9Index = { layer, channels: {} };
   let written = 0;
   for (let channel = first; channel <= last; channel++) {
     const entries = channelTop(state, channel);
-    const images = await Promise.all(entries.map((e) => load(e.image)));
-    const tops = projectTop(model, entries, images, {
-      layer: layer.spec.name,
+    // Each image at the input size: its patch is cut from it, its network input normalised from it.
+    const rgbs = await Promise.all(entries.map((e) => load(e.image)));
+    const inputs = rgbs.map((rgb) => normaliseRgb(rgb.slice(), prep));
+    const tops = projectTop(model, entries, inputs, {
+      layer,
       channel,
       method: options.method,
     });
     try {
       for (const [rank, top] of tops.entries()) {
         const base = join(options.out, `c${channel}_${rank}`);
-        const patch = await pngOf(topPatch(model, images[rank] as Pixels, top.box), 'rgb');
+        const rgb = rgbs[rank] as Float32Array;
+        const patch = await pngOf(
+          tf.tidy(() => cropBox(tf.tensor3d(rgb, [h, w, 3]), top.box)),
+          'rgb',
+        );
         await writeOutputFile(`${base}_patch.png`, patch);
         const projection = await pngOf(cropBox(top.projection, top.box), 'projection');
         await writeOutputFile(`${base}_proj.png`, projection);
