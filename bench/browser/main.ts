@@ -11,7 +11,7 @@ import { loadModel } from '../../src/engine/model/load';
 import { createModel, type ZfModel } from '../../src/engine/model/model';
 import type { ImportResult } from '../../src/importers/index';
 import { decodeImage } from '../../src/worker/decode';
-import { DecodePool } from '../../src/worker/decodePool';
+import { DecodePool, decodeWorkerCount } from '../../src/worker/decodePool';
 import {
   addRatios,
   alternatingMedians,
@@ -83,7 +83,7 @@ const pngBlob = (bytes: Uint8Array) => new Blob([bytes as Uint8Array<ArrayBuffer
 const decode = (bytes: Uint8Array) => decodeImage(pngBlob(bytes), 'bench.png');
 
 /** The app's image-decoding workers: a top-9 scan's images come from them, as in the app. */
-const decoders = new DecodePool();
+const decoders = new DecodePool(() => decodeWorkerCount(navigator.hardwareConcurrency || 1, tf.getBackend()));
 const scanInput = (bytes: Uint8Array, model: ZfModel) =>
   decoders.scanInput({ kind: 'file', file: pngBlob(bytes), name: 'bench.png' }, model.spec.preprocessing);
 

@@ -10,8 +10,14 @@ import { inputRgb, scanInput } from './scanInput';
 import type { Top9ImageRef } from './top9Api';
 import { WorkerPool, type PoolWorker } from './workerPool';
 
-/** Decoding workers to start: half the logical cores (the rest compute), at least one, at most four. */
-export function decodeWorkerCount(cores = globalThis.navigator?.hardwareConcurrency ?? 1): number {
+/**
+ * Decoding workers to start for a tfjs backend. On a GPU backend the cores only feed the device: half of
+ * them decode (1 to 4). On the CPU backends the network already runs on every core (wasm: up to 8 threads),
+ * and each decoding worker takes its core's share from it: one worker decodes, resizes and normalises an
+ * image in about a tenth of the CPU time the network spends on it, so it keeps pace and no more are started.
+ */
+export function decodeWorkerCount(cores: number, backend: string): number {
+  if (backend === 'wasm' || backend === 'cpu') return 1;
   return Math.max(1, Math.min(4, Math.floor(cores / 2)));
 }
 
@@ -26,10 +32,7 @@ function startDecodeWorker(): PoolWorker | null {
 export class DecodePool {
   private readonly pool: WorkerPool<DecodeWorkerApi>;
 
-  constructor(
-    size: number | (() => number) = () => decodeWorkerCount(),
-    start: () => PoolWorker | null = startDecodeWorker,
-  ) {
+  constructor(size: number | (() => number) = 1, start: () => PoolWorker | null = startDecodeWorker) {
     this.pool = new WorkerPool<DecodeWorkerApi>(size, start, { scanInput, inputRgb });
   }
 

@@ -19,7 +19,7 @@ import {
   type ZfModel,
 } from '../engine';
 import type { Box, ImageResult } from './api';
-import { DecodePool } from './decodePool';
+import { DecodePool, decodeWorkerCount } from './decodePool';
 import type { LatestWinsQueue } from './queue';
 import { probePixels } from './scanInput';
 import type { Top9ImageRef, Top9ProjectResult, Top9ScanSet, Top9Tile, Top9WorkerApi } from './top9Api';
@@ -65,8 +65,11 @@ export interface Top9Context {
 
 export function createTop9Handlers(ctx: Top9Context): Top9WorkerApi {
   let running: AbortController | null = null;
-  // Scans decode their images here, beside the forward passes.
-  const decoders = new DecodePool();
+  // Scans decode their images here, beside the forward passes (as many workers as the backend of the first
+  // scan calls for).
+  const decoders = new DecodePool(() =>
+    decodeWorkerCount(navigator.hardwareConcurrency || 1, tf.getBackend()),
+  );
 
   return {
     async top9Scan(request, onProgress) {
