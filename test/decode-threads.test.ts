@@ -3,6 +3,7 @@
  * threads give the values decoding in place gives, an image's own error comes back with its message, and a
  * thread that cannot start leaves the work to this thread instead of stalling it.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,5 +82,33 @@ describe('DecodeThreads', () => {
 
   it('starts one thread fewer than the cores, one to four', () => {
     expect([1, 2, 3, 4, 8, 16].map((c) => decodeThreadCount(c))).toEqual([1, 1, 2, 3, 4, 4]);
+  });
+});
+
+describe('decoding threads and the process', () => {
+  it('answer a process that waits on nothing else, then let it exit without being disposed', async () => {
+    const path = join(dir, 'alive.png');
+    writeFileSync(path, png(64, 48, 5));
+    const script = join(dir, 'alive.mjs');
+    writeFileSync(
+      script,
+      [
+        `import { DecodeThreads } from ${JSON.stringify(new URL('../src/cli/decodeThreads.ts', import.meta.url).href)};`,
+        'const threads = new DecodeThreads(1);',
+        `const prep = ${JSON.stringify(prep)};`,
+        // Nothing else keeps the event loop busy: only the thread's pending answer.
+        `threads.fileInput(${JSON.stringify(path)}, prep).then((v) => console.log('values', v.length, threads.threads));`,
+      ].join('\n'),
+    );
+    const started = Date.now();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe(`values ${48 * 40 * 3} 1`);
+    expect(run.status).toBe(0);
+    // It exited by itself (the idle thread did not hold it until the timeout).
+    expect(Date.now() - started).toBeLessThan(55_000);
   });
 });

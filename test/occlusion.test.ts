@@ -4,7 +4,14 @@ import { tf } from '../src/engine/tf';
 import { createModel } from '../src/engine/model/model';
 import { Rng } from '../src/engine/model/random';
 import { resolveSpec } from '../src/engine/model/spec';
-import { occludedBatch, occlusionMap, occlusionMasks, occlusionOrder } from '../src/engine/ops/occlusion';
+import {
+  occludedBatch,
+  occlusionGrid,
+  occlusionMap,
+  occlusionMasks,
+  occlusionOrder,
+} from '../src/engine/ops/occlusion';
+import { occlusionGridSize } from '../src/engine/ops/occlusionGrid';
 import { NODE_BACKENDS, maxAbsDiff, useBackend } from './helpers';
 import { smallSpec, smallWeights } from './fixtures/small-model';
 import { refForward } from './reference/naive';
@@ -104,6 +111,25 @@ describe.each(NODE_BACKENDS)('occlusion on %s', (backend) => {
     expect(tf.memory().numTensors).toBe(before);
     input.dispose();
     model.dispose();
+  });
+});
+
+describe('occlusion grid (shared by the engine and the UI)', () => {
+  it('counts the square positions, and refuses what the engine refuses', () => {
+    // 224 wide, square 32, stride 8: corners 0, 8, ..., 192 -> 25 a side (the paper's 625 positions).
+    expect(occlusionGridSize([224, 224], 32, 8)).toEqual({ rows: 25, cols: 25 });
+    expect(occlusionGridSize([10, 7], 3, 2)).toEqual({ rows: 4, cols: 3 });
+    expect(occlusionGrid([10, 7], 3, 2)).toEqual({ rows: 4, cols: 3 });
+    for (const [size, stride] of [
+      [0, 1],
+      [8, 1],
+      [2.5, 1],
+      [3, 0],
+      [3, 1.5],
+    ] as const) {
+      expect(occlusionGridSize([10, 7], size, stride)).toBeNull();
+      expect(() => occlusionGrid([10, 7], size, stride)).toThrow(/occlusion (square size|stride)/);
+    }
   });
 });
 

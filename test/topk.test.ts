@@ -8,7 +8,7 @@ import { tf, type Tensor3D } from '../src/engine/tf';
 import { analyse } from '../src/engine/analysis';
 import { createModel, type ZfModel } from '../src/engine/model/model';
 import { pixelsToInput, resizeToInput, toNetworkInput, type Pixels } from '../src/engine/model/preprocess';
-import { networkInputData } from '../src/engine/model/pixels';
+import { networkInputData, resizeRgb } from '../src/engine/model/pixels';
 import { Rng } from '../src/engine/model/random';
 import { resolveSpec, SpecError } from '../src/engine/model/spec';
 import { project, type ProjectionMethod } from '../src/engine/ops/deconvnet';
@@ -21,6 +21,7 @@ import {
   projectTop,
   reduceMaps,
   topKScan,
+  rgbPatch,
   topPatch,
   type TopEntry,
   type TopKState,
@@ -359,6 +360,11 @@ describe.each(NODE_BACKENDS)('top-k scan on %s', (backend) => {
     for (let y = 2; y < 11; y++)
       for (let x = 5; x < 9; x++) for (let c = 0; c < 3; c++) want.push(all[(y * W + x) * 3 + c]!);
     expect(maxAbsDiff(got, want)).toBe(0);
+    // From the input-sized RGB values (what the decoding workers send): the same pixels.
+    const fromRgb = rgbPatch(model, resizeRgb(images[1]!, smallSpec.preprocessing.inputSize), box);
+    expect(maxAbsDiff(await fromRgb.data(), want)).toBe(0);
+    fromRgb.dispose();
+    expect(() => rgbPatch(model, new Float32Array(5), box)).toThrow(/got 5/);
     // A network input maps back to the same RGB pixels.
     const input = tf.tidy(() => tf.squeeze(toNetworkInput(rgb, smallSpec.preprocessing), [0]) as Tensor3D);
     const back = inputImage(model, input);

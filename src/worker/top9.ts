@@ -9,6 +9,7 @@ import {
   normaliseRgb,
   projectionToRgba,
   projectTop,
+  rgbPatch,
   rgbToRgba,
   tf,
   topKScan,
@@ -119,7 +120,6 @@ export function createTop9Handlers(ctx: Top9Context): Top9WorkerApi {
         const model = ctx.model();
         const t0 = performance.now();
         const prep = model.spec.preprocessing;
-        const [h, w] = prep.inputSize;
         // Each image at the input size, RGB (decoded beside this worker): its patch is cut from it and its
         // network input is made from it, the same values a scan and the feature-map view use.
         const rgbs = await Promise.all(request.images.map((ref) => decoders.inputRgb(ref, prep)));
@@ -135,7 +135,7 @@ export function createTop9Handlers(ctx: Top9Context): Top9WorkerApi {
               let patch: Tensor3D | null = null;
               let cropped: Tensor3D | null = null;
               try {
-                patch = tf.tidy(() => cropBox(tf.tensor3d(rgbs[rank] as Float32Array, [h, w, 3]), box));
+                patch = rgbPatch(model, rgbs[rank] as Float32Array, box);
                 cropped = cropBox(projection, box);
                 const [patchRgba, projectionRgba] = await Promise.all([
                   rgbToRgba(patch),

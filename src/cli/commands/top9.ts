@@ -1,14 +1,14 @@
 /** `top9`: the 9 strongest activations of each channel of a layer across a folder of images (paper Fig. 2). */
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { tf, type Tensor3D } from '../../engine/tf';
+import type { Tensor3D } from '../../engine/tf';
 import type { ZfModel } from '../../engine/model/model';
 import { normaliseRgb } from '../../engine/model/pixels';
 import { channelsOf, findLayer, isMapLayer, type Preprocessing } from '../../engine/model/spec';
 import type { ProjectionMethod } from '../../engine/ops/deconvnet';
 import type { Box } from '../../engine/ops/receptiveField';
 import { projectionToRgba, rgbToRgba } from '../../engine/ops/render';
-import { channelTop, cropBox, projectTop, TOP_K, topKScan } from '../../engine/ops/topk';
+import { channelTop, cropBox, projectTop, rgbPatch, TOP_K, topKScan } from '../../engine/ops/topk';
 import { intOption, stringOption, UsageError } from '../args';
 import {
   CliError,
@@ -161,7 +161,6 @@ async function scanAndProject(
   const { files } = options;
   const total = files.length;
   const prep = model.spec.preprocessing;
-  const [h, w] = prep.inputSize;
   const load = imageCache(options.imagesDir, files, decoders, prep);
   const state = await topKScan(
     model,
@@ -196,10 +195,7 @@ async function scanAndProject(
       for (const [rank, top] of tops.entries()) {
         const base = join(options.out, `c${channel}_${rank}`);
         const rgb = rgbs[rank] as Float32Array;
-        const patch = await pngOf(
-          tf.tidy(() => cropBox(tf.tensor3d(rgb, [h, w, 3]), top.box)),
-          'rgb',
-        );
+        const patch = await pngOf(rgbPatch(model, rgb, top.box), 'rgb');
         await writeOutputFile(`${base}_patch.png`, patch);
         const projection = await pngOf(cropBox(top.projection, top.box), 'projection');
         await writeOutputFile(`${base}_proj.png`, projection);

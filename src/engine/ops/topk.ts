@@ -500,3 +500,16 @@ export function cropBox(image: Tensor3D, box: Box): Tensor3D {
 export function topPatch(model: ZfModel, image: ScanImage, box: Box): Tensor3D {
   return tf.tidy(() => cropBox(inputImage(model, image), box));
 }
+
+/**
+ * The same from the image's RGB values at the input size [H * W * 3] (what resizeRgb makes; the decoding
+ * workers send it): exactly the pixels topPatch gives for the decoded image.
+ */
+export function rgbPatch(model: ZfModel, rgb: Float32Array, box: Box): Tensor3D {
+  const [h, w] = model.spec.preprocessing.inputSize;
+  if (rgb.length !== h * w * 3)
+    throw new Error(
+      `an input-sized RGB image must have ${h} x ${w} x 3 = ${h * w * 3} values, got ${rgb.length}`,
+    );
+  return tf.tidy(() => cropBox(tf.tensor3d(rgb, [h, w, 3], 'float32'), box));
+}
