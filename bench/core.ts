@@ -549,7 +549,7 @@ export const TABLE_FIGURES: [key: string, label: string, extrapolatedKey?: strin
   ['top9_vs_forward', 'top9_ips / forward_ips (≥ 0.8)'],
   ['top9_vs_sustained_forwards', 'top9 / forwards, timed in turn'],
   ['naive_vs_occlusion', 'naive / occlusion'],
-  ['forward_vs_peer', 'forward / peer (≤ 1 on wasm)'],
+  ['forward_vs_peer', 'forward / peer (≤ 1)'],
 ];
 
 function formatValue(v: Figure | undefined): string {

@@ -7,7 +7,9 @@
  *   npx tsx bench/node-bench.ts [--backend wasm|webgpu] [--model default|zfnet512|both] [--quick] [--json FILE]
  *
  * Figures: see bench/core.ts (forward_ms, analyse_ms, forward_ips, project_ms, occlusion_ms,
- * occlusion_naive_ms, top9_ips) plus import_s and, on wasm, peer_forward_ms (onnxruntime-node, CPU).
+ * occlusion_naive_ms, top9_ips) plus import_s and peer_forward_ms (onnxruntime-web on the same backend,
+ * timed alternately with the engine; on wasm also onnxruntime-node, native code, for reference). On a GPU
+ * machine without Node: bench/gpu/prepare.sh here, bench/gpu/run.sh there.
  */
 import { writeFileSync } from 'node:fs';
 import { formatTable } from './core';

@@ -38,11 +38,32 @@ export const ZFNET512_ONNX = join(OUT, 'zfnet512.onnx');
 export const DEFAULT_ONNX = join(OUT, 'default.onnx');
 export const IMAGE_COUNT = 16;
 
+/**
+ * dawn.node refuses data in a SharedArrayBuffer (onnxruntime-web's wasm memory is one, in every build) for
+ * GPUQueue.writeBuffer, which browsers accept: such data is copied first. Other writes (all of tfjs's) pass
+ * through untouched.
+ */
+function acceptSharedViews(globals: { GPUQueue: { prototype: GPUQueue } }): void {
+  const queue = globals.GPUQueue.prototype;
+  const write = queue.writeBuffer;
+  type Data = Parameters<GPUQueue['writeBuffer']>[2];
+  queue.writeBuffer = function (this: GPUQueue, buffer: GPUBuffer, offset: number, data: Data, ...rest) {
+    const view = ArrayBuffer.isView(data) ? data : null;
+    if ((view ? view.buffer : data) instanceof SharedArrayBuffer) {
+      data = view
+        ? (new (view.constructor as new (v: ArrayBufferView) => ArrayBufferView)(view) as Data)
+        : (new Uint8Array(new Uint8Array(data as SharedArrayBuffer)).buffer as Data);
+    }
+    return write.call(this, buffer, offset, data, ...rest);
+  } as GPUQueue['writeBuffer'];
+}
+
 /** Registers and starts a tfjs backend in Node; returns the device in words. */
 export async function setupBackend(backend: NodeBackend): Promise<string> {
   if (backend === 'webgpu') {
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
+    acceptSharedViews(globals as unknown as { GPUQueue: { prototype: GPUQueue } });
     const gpu = create([]);
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -158,13 +179,21 @@ async function ortNodePeer(
 }
 
 /**
- * onnxruntime-web's wasm EP in Node on one thread (tfjs's wasm backend runs one thread in Node): the same
- * class of runtime as the engine. Timed in alternating blocks with the engine's batch-1 forward pass.
+ * onnxruntime-web in Node, the same class of runtime as the engine on the same backend: its wasm EP on one
+ * thread (tfjs's wasm backend runs one thread in Node), or its WebGPU EP on the Dawn adapter tfjs uses.
+ * Timed in alternating blocks with the engine's batch-1 forward pass.
  */
-async function ortWebNodePeer(model: ZfModel, onnx: Uint8Array, pngs: Uint8Array[], runs: number) {
-  const ort = await import('onnxruntime-web');
+async function ortWebNodePeer(
+  model: ZfModel,
+  onnx: Uint8Array,
+  pngs: Uint8Array[],
+  runs: number,
+  backend: NodeBackend,
+) {
+  const gpu = backend === 'webgpu';
+  const ort = gpu ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
-  const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'] });
+  const session = await ort.InferenceSession.create(onnx, { executionProviders: [backend] });
   const pixels = await decodePng(pngs[0]!);
   const input = networkInputOf(model, pixels);
   try {
@@ -177,12 +206,13 @@ async function ortWebNodePeer(model: ZfModel, onnx: Uint8Array, pngs: Uint8Array
         output = (await out[session.outputNames[0]!]!.getData()) as Float32Array;
       },
       () => classifyOnce(model, input),
-      { warmup: 3, block: 4, runs, budgetMs: 20_000 },
+      gpu ? { warmup: 2, block: 2, runs, budgetMs: 30_000 } : { warmup: 3, block: 4, runs, budgetMs: 20_000 },
     );
     let diff = 0;
     for (let i = 0; i < reference.length; i++)
       diff = Math.max(diff, Math.abs((output[i] ?? NaN) - reference[i]!));
-    return { ms, oursMs, diff, name: `onnxruntime-web ${ort.env.versions.web ?? ''} 'wasm' EP (1 thread)` };
+    const ep = gpu ? `'webgpu' EP (Dawn)` : `'wasm' EP (1 thread)`;
+    return { ms, oursMs, diff, name: `onnxruntime-web ${ort.env.versions.web ?? ''} ${ep}` };
   } finally {
     input.dispose();
     await session.release();
@@ -195,7 +225,7 @@ export interface NodeBenchArgs {
   quick: boolean;
   /** Time importModelFile on the ZFNet-512 ONNX (import_s). */
   importFigure: boolean;
-  /** onnxruntime-node CPU as a peer (wasm only). */
+  /** onnxruntime-web on the same backend as the peer (and, on wasm, onnxruntime-node for reference). */
   peer: boolean;
   log: (m: string) => void;
 }
@@ -243,19 +273,22 @@ export async function benchNode(args: NodeBenchArgs): Promise<Row[]> {
       }),
     );
     row.import_s = importS;
-    if (args.peer && args.backend === 'wasm') {
-      log(`  ${which}: peer (onnxruntime-web wasm, 1 thread)`);
+    if (args.peer) {
+      log(`  ${which}: peer (onnxruntime-web ${args.backend})`);
       const runs = args.quick ? 8 : 20;
-      const web = await ortWebNodePeer(loaded.model, loaded.onnx, pngs, runs);
+      const web = await ortWebNodePeer(loaded.model, loaded.onnx, pngs, runs, args.backend);
       row.peer = web.name;
       row.peer_forward_ms = web.ms;
       row.forward_beside_peer_ms = web.oursMs;
+      row.peer_max_abs_diff = web.diff;
+    }
+    if (args.peer && args.backend === 'wasm') {
       log(`  ${which}: onnxruntime-node CPU (native code, for reference)`);
       const cores = (await import('node:os')).availableParallelism();
       const all = await ortNodePeer(loaded.model, loaded.onnx, pngs, args.quick ? 5 : 15, cores);
       row.native_peer = `onnxruntime-node ${(await import('onnxruntime-node')).env.versions.node ?? ''} CPU EP (native, ${cores} threads)`;
       row.native_peer_forward_ms = all.ms;
-      row.peer_max_abs_diff = Math.max(web.diff, all.diff);
+      row.peer_max_abs_diff = Math.max(row.peer_max_abs_diff as number, all.diff);
     }
     loaded.model.dispose();
     row.tensors_left = tf.memory().numTensors - tensorsBefore;
