@@ -25,7 +25,12 @@ if [ -d "$nvidia" ] && ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
   ldconfig
 fi
 [ -d "$nvidia" ] && export VK_DRIVER_FILES=${VK_DRIVER_FILES:-$nvidia/share/vulkan/icd.d/nvidia_icd.json}
-rm -rf .gpurun && mkdir .gpurun && xz -dc .gpubench/pack.tar.xz | tar -C .gpurun -xf - || exit 1
+rm -rf .gpurun && mkdir .gpurun
+if command -v xz > /dev/null; then
+  xz -dc .gpubench/pack.tar.xz | tar -C .gpurun -xf - || exit 1
+else # Python's tarfile reads .xz itself
+  python3 -c "import tarfile; tarfile.open('.gpubench/pack.tar.xz').extractall('.gpurun')" || exit 1
+fi
 {
   command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
   echo "cores: $(nproc)"
