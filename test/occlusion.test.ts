@@ -7,8 +7,8 @@ import { resolveSpec } from '../src/engine/model/spec';
 import {
   occludedBatch,
   occlusionGrid,
+  occludeOnBackend,
   occlusionMap,
-  occlusionMasks,
   occlusionOrder,
 } from '../src/engine/ops/occlusion';
 import { occlusionGridSize } from '../src/engine/ops/occlusionGrid';
@@ -141,25 +141,28 @@ describe('occlusion order', () => {
   });
 });
 
-describe('occludedBatch (the CPU backends build occluded copies in JavaScript)', () => {
-  it('equals the input times occlusionMasks, squares at the corners and inside, clipped at the edges', async () => {
-    await useBackend('cpu');
-    const pixels = Float32Array.from(image);
-    const ys = [0, 19, 5, 24, -3];
-    const xs = [0, 19, 11, 2, 25];
-    const input = tf.tensor4d(pixels, [1, 27, 27, 3]);
-    const byMask = tf.mul(input, occlusionMasks([27, 27], size, ys, xs));
-    const byCopy = occludedBatch(pixels, [27, 27], size, ys, xs);
-    expect(byCopy.shape).toEqual([5, 27, 27, 3]);
-    const got = await byCopy.data();
-    expect(maxAbsDiff(got, await byMask.data())).toBe(0);
-    // Each copy has exactly its square's pixels (inside the image) zeroed.
-    const zeroedIn = (b: number) =>
-      Array.from(got.subarray(b * 27 * 27 * 3, (b + 1) * 27 * 27 * 3)).filter((v) => v === 0).length;
-    expect(zeroedIn(0)).toBe(size * size * 3);
-    expect(zeroedIn(3)).toBe(3 * size * 3);
-    expect(zeroedIn(4)).toBe(5 * 2 * 3);
-    expect(() => occludedBatch(pixels.subarray(1), [27, 27], size, ys, xs)).toThrow(/27x27x3 pixels/);
-    tf.dispose([input, byMask, byCopy]);
-  });
+describe('occluded batches (in JavaScript on the CPU backends, as kernels on a GPU)', () => {
+  it.each(NODE_BACKENDS)(
+    'on %s, both zero exactly each square, at the corners and inside, clipped at the edges',
+    async (backend) => {
+      await useBackend(backend);
+      const pixels = Float32Array.from(image);
+      const ys = [0, 19, 5, 24, -3];
+      const xs = [0, 19, 11, 2, 25];
+      const input = tf.tensor4d(pixels, [1, 27, 27, 3]);
+      const byMask = occludeOnBackend(input, size, ys, xs);
+      const byCopy = occludedBatch(pixels, [27, 27], size, ys, xs);
+      expect(byCopy.shape).toEqual([5, 27, 27, 3]);
+      const got = await byCopy.data();
+      expect(maxAbsDiff(got, await byMask.data())).toBe(0);
+      // Each copy has exactly its square's pixels (inside the image) zeroed.
+      const zeroedIn = (b: number) =>
+        Array.from(got.subarray(b * 27 * 27 * 3, (b + 1) * 27 * 27 * 3)).filter((v) => v === 0).length;
+      expect(zeroedIn(0)).toBe(size * size * 3);
+      expect(zeroedIn(3)).toBe(3 * size * 3);
+      expect(zeroedIn(4)).toBe(5 * 2 * 3);
+      expect(() => occludedBatch(pixels.subarray(1), [27, 27], size, ys, xs)).toThrow(/27x27x3 pixels/);
+      tf.dispose([input, byMask, byCopy]);
+    },
+  );
 });

@@ -67,32 +67,34 @@ export function occlusionOrder(rows: number, cols: number, order: 'raster' | 'co
   return [...all.filter(coarse), ...all.filter((i) => !coarse(i))];
 }
 
+/** 1 in the rows (or columns) each square covers, 0 elsewhere: [starts.length * length], clipped to the image. */
+function coverage(starts: readonly number[], size: number, length: number): Float32Array {
+  const out = new Float32Array(starts.length * length);
+  starts.forEach((start, i) =>
+    out.fill(1, i * length + Math.max(0, start), i * length + Math.max(0, Math.min(length, start + size))),
+  );
+  return out;
+}
+
 /**
- * Keep-masks [B, H, W, 1] (0 inside each square, 1 elsewhere) for squares with the given top-left corners.
+ * The image [1, H, W, 3] (network-input space) repeated once per square, each copy with its square set to zero
+ * (the model's mean colour), built on the backend (a GPU): x - (x · rows) · columns, where rows and columns
+ * are 1 where a square covers them (written here: two small uploads). Exactly x outside each square and 0
+ * inside. Every kernel takes the image, so tfjs-webgpu never hands one to the CPU (it runs a kernel whose
+ * inputs are all small and not yet on the GPU there: a broadcast product of two masks took 35 ms).
  */
-export function occlusionMasks(
-  inputSize: [number, number],
-  size: number,
-  ys: number[],
-  xs: number[],
-): Tensor4D {
+export function occludeOnBackend(input: Tensor4D, size: number, ys: number[], xs: number[]): Tensor4D {
+  const [, h, w] = input.shape;
   return tf.tidy(() => {
-    const [h, w] = inputSize;
-    const inside = (starts: number[], length: number) => {
-      const pos = tf.reshape(tf.range(0, length, 1, 'int32'), [1, length]);
-      const s = tf.reshape(tf.tensor1d(starts, 'int32'), [starts.length, 1]);
-      return tf.logicalAnd(tf.greaterEqual(pos, s), tf.less(pos, tf.add(s, tf.scalar(size, 'int32'))));
-    };
-    const rows = tf.cast(inside(ys, h), 'float32');
-    const cols = tf.cast(inside(xs, w), 'float32');
-    const square = tf.mul(tf.reshape(rows, [ys.length, h, 1, 1]), tf.reshape(cols, [xs.length, 1, w, 1]));
-    return tf.sub(1, square) as Tensor4D;
+    const rows = tf.tensor4d(coverage(ys, size, h), [ys.length, h, 1, 1]);
+    const cols = tf.tensor4d(coverage(xs, size, w), [xs.length, 1, w, 1]);
+    return tf.sub(input, tf.mul(tf.mul(input, rows), cols));
   });
 }
 
 /**
- * The image [H, W, 3] (network-input space, row-major) repeated once per square, each copy with its square
- * set to zero (the model's mean colour): the same values as input times occlusionMasks, made on the CPU.
+ * The same batch as occludeOnBackend from the image's values [H * W * 3] (row-major), made in JavaScript: on
+ * the CPU backends a copy and a few zeroed rows per image cost less than broadcast kernels.
  */
 export function occludedBatch(
   pixels: Float32Array,
@@ -187,9 +189,6 @@ export async function occlusionMap(
   const order = occlusionOrder(rows, cols, options.order ?? 'raster');
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 16));
   const keep = new Set([layer.index, last]);
-  const classOneHot = tf.tidy(() =>
-    tf.cast(tf.equal(tf.range(0, classes, 1, 'int32'), options.classIndex), 'float32'),
-  );
   // Up to IN_FLIGHT batches are queued on the backend; each batch's read is requested as soon as it is
   // queued, so the device never waits for JavaScript between batches.
   interface Pending {
@@ -202,14 +201,14 @@ export async function occlusionMap(
   const collect = async (p: Pending) => {
     const v = await p.data;
     p.values.dispose();
-    const n = p.positions.length;
+    const n = v.length / 3; // the padded batch: its first positions.length entries are this batch's
     p.positions.forEach((pos, k) => {
       result.activation[pos] = v[k] ?? 0;
       result.probability[pos] = v[n + k] ?? 0;
       result.label[pos] = v[2 * n + k] ?? 0;
       result.done[pos] = 1;
     });
-    done += n;
+    done += p.positions.length;
     options.onProgress?.(done, total, result);
     await nextTask();
   };
@@ -230,7 +229,7 @@ export async function occlusionMap(
       const values = tf.tidy(() => {
         const batch = pixels
           ? occludedBatch(pixels, prep.inputSize, options.size, ys, xs)
-          : (tf.mul(input, occlusionMasks(prep.inputSize, options.size, ys, xs)) as Tensor4D);
+          : occludeOnBackend(input, options.size, ys, xs);
         const pass = forward(model, batch, { switches: false, keep });
         const maps = pass.outputs[layer.index] as Tensor4D;
         const probs = pass.outputs[last] as Tensor;
@@ -239,10 +238,10 @@ export async function occlusionMap(
           tf.reshape(tf.slice(maps, [0, 0, 0, options.channel], [n, h, w, 1]), [n, h * w]),
           1,
         );
-        const prob = tf.sum(tf.mul(probs, classOneHot), 1);
+        const prob = tf.reshape(tf.slice(probs, [0, options.classIndex], [n, 1]), [n]);
         const label = tf.cast(tf.argMax(probs, 1), 'float32');
-        const keepN = (t: Tensor) => tf.slice(t, [0], [positions.length]);
-        return tf.concat([keepN(act), keepN(prob), keepN(label)] as Tensor1D[]);
+        // The whole padded batch is read (a few numbers more, one shape for every batch).
+        return tf.concat([act, prob, label] as Tensor1D[]);
       });
       const data = values.data();
       data.catch(() => undefined); // awaited in collect; never an unhandled rejection
@@ -256,7 +255,6 @@ export async function occlusionMap(
     }
     return result;
   } finally {
-    classOneHot.dispose();
     for (const p of inflight) {
       await p.data.catch(() => undefined);
       p.values.dispose();
