@@ -139,19 +139,20 @@ export async function median(
 
 /**
  * Medians (ms) of two calls timed in alternating blocks of `block` calls, `runs` of each at most (at least
- * one block each; past `budgetMs` no new round starts), after `warmup` untimed calls of each. Load on the
+ * one block each; past `budgetMs` no new round starts), after `warmup` untimed calls of each (of the first
+ * only where `secondWarm`: the engine's call, already made by the figures before, on SwiftShader). Load on the
  * machine falls on both alike. A block of more than one call starts with an untimed one: a runtime's worker
  * threads keep spinning for a while after its last call, and that spin would be charged to the other.
  */
 export async function alternatingMedians(
   first: () => Promise<void>,
   second: () => Promise<void>,
-  options: { warmup: number; block: number; runs: number; budgetMs: number },
+  options: { warmup: number; block: number; runs: number; budgetMs: number; secondWarm?: boolean },
 ): Promise<[number, number]> {
   const { warmup, block, runs, budgetMs } = options;
   for (let i = 0; i < warmup; i++) {
     await first();
-    await second();
+    if (!options.secondWarm) await second();
   }
   const times: [number[], number[]] = [[], []];
   const timeBlock = async (fn: () => Promise<void>, into: number[]) => {
