@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PNG } from 'pngjs';
-import { DecodeThreads } from '../src/cli/decodeThreads';
+import { DecodeThreads, decodeThreadCount } from '../src/cli/decodeThreads';
 import { tf } from '../src/engine/tf';
 import { createModel, type ZfModel } from '../src/engine/model/model';
 import type { Pixels } from '../src/engine/model/preprocess';
@@ -251,7 +251,8 @@ export async function benchNode(args: NodeBenchArgs): Promise<Row[]> {
       zf = null;
     }
   }
-  const decoders = new DecodeThreads();
+  // As the command line would beside this backend: on a GPU every free core decodes.
+  const decoders = new DecodeThreads(() => decodeThreadCount(undefined, args.backend === 'webgpu'));
   for (const which of args.models) {
     log(`node ${args.backend} ${which}`);
     // The imported model's tensors (weights and what is made with them) count as before the figures.

@@ -129,8 +129,8 @@ describe('DecodePool', () => {
     expect(failing.workers).toBe(0);
   });
 
-  it('starts half the cores (one to four) on a GPU backend, one on the CPU backends', () => {
-    expect([1, 2, 3, 4, 8, 16].map((c) => decodeWorkerCount(c, 'webgpu'))).toEqual([1, 1, 1, 2, 4, 4]);
+  it('starts every core but two (one to eight) on a GPU backend, one on the CPU backends', () => {
+    expect([1, 2, 3, 4, 8, 16].map((c) => decodeWorkerCount(c, 'webgpu'))).toEqual([1, 1, 1, 2, 6, 8]);
     expect([2, 8, 16].map((c) => decodeWorkerCount(c, 'wasm'))).toEqual([1, 1, 1]);
     expect(decodeWorkerCount(16, 'cpu')).toBe(1);
   });

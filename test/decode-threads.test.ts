@@ -80,8 +80,9 @@ describe('DecodeThreads', () => {
     expect(threads.threads).toBe(0);
   });
 
-  it('starts one thread fewer than the cores, one to four', () => {
+  it('starts one thread fewer than the cores, one to four (to fifteen beside a GPU)', () => {
     expect([1, 2, 3, 4, 8, 16].map((c) => decodeThreadCount(c))).toEqual([1, 1, 2, 3, 4, 4]);
+    expect([1, 2, 4, 8, 16, 32].map((c) => decodeThreadCount(c, true))).toEqual([1, 1, 3, 7, 15, 15]);
   });
 });
 
