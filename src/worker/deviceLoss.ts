@@ -6,8 +6,12 @@
  */
 import { tf } from '../engine';
 
-/** How long a call that failed like a lost device waits for `device.lost` before it fails as it is. */
-export const DEVICE_LOSS_GRACE_MS = 10_000;
+/**
+ * How long a call that failed like a lost device waits for `device.lost` before it fails as it is. On a busy
+ * machine (an emulated GPU in the middle of an analysis, the cores shared) the loss was seen to resolve more
+ * than 10 s after the aborted read: the image's failure was then shown as an error and not retried.
+ */
+export const DEVICE_LOSS_GRACE_MS = 30_000;
 
 /** The WebGPU backend's device, or null when another backend is active. */
 function webgpuDevice(): GPUDevice | null {

@@ -30,7 +30,7 @@ import { decodeImage } from './decode';
 import { DEVICE_LOSS_GRACE_MS, loseDevice, mayBeDeviceLoss, watchDeviceLoss } from './deviceLoss';
 import { LatestWinsQueue, SupersededError, WorkerLostError } from './queue';
 import { createModelApi, loadInitialModel } from './models';
-import { createVisualizerApi, OCCLUSION_MAX_BATCH } from './occlusion';
+import { createVisualizerApi, lastConvLayer, OCCLUSION_MAX_BATCH } from './occlusion';
 import { renderProjection } from './projection';
 import { createTop9Handlers } from './top9';
 import { TOP9_BATCH } from './top9Api';
@@ -78,7 +78,15 @@ function warm(m: ZfModel): void {
   if (!warmOnGpu) return;
   queue
     .run('warm', async () => {
-      if (model === m) await warmShapes(m, [TOP9_BATCH, OCCLUSION_MAX_BATCH]);
+      if (model !== m) return;
+      // The views' defaults: scans of the first feature-map layer (selected at start) and of the last
+      // conv layer; occlusion maps of the last conv layer.
+      const deepest = lastConvLayer(m);
+      const first = m.layers.find((l) => isMapLayer(l.spec))?.spec.name ?? deepest;
+      await warmShapes(m, {
+        scan: { batch: TOP9_BATCH, layers: [first, deepest] },
+        occlusion: { batch: OCCLUSION_MAX_BATCH, layer: deepest },
+      });
     })
     .catch(() => undefined); // a failed warm-up only means the first real call compiles instead
 }

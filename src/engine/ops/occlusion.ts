@@ -151,6 +151,66 @@ const yieldTask: (run: () => void) => void = (() => {
   return (run) => void setTimeout(run, 0);
 })();
 
+/**
+ * One batch of occluded images through the network: [3 * B] values, the feature map's total activation, the
+ * class's probability and the most probable class of each square (ys[i], xs[i]). `pixels`: the image's
+ * values where the batch is built in JavaScript (the CPU backends), else null (built on the backend).
+ */
+function occludedValues(
+  model: ZfModel,
+  input: Tensor4D,
+  pixels: Float32Array | null,
+  layerIndex: number,
+  options: Pick<OcclusionOptions, 'size' | 'channel' | 'classIndex'>,
+  ys: number[],
+  xs: number[],
+): Tensor {
+  const prep = model.spec.preprocessing;
+  const last = model.layers.length - 1;
+  return tf.tidy(() => {
+    const batch = pixels
+      ? occludedBatch(pixels, prep.inputSize, options.size, ys, xs)
+      : occludeOnBackend(input, options.size, ys, xs);
+    const pass = forward(model, batch, { switches: false, keep: new Set([layerIndex, last]) });
+    const maps = pass.outputs[layerIndex] as Tensor4D;
+    const probs = pass.outputs[last] as Tensor;
+    const [n, h, w] = maps.shape;
+    const act = tf.sum(tf.reshape(tf.slice(maps, [0, 0, 0, options.channel], [n, h, w, 1]), [n, h * w]), 1);
+    const prob = tf.reshape(tf.slice(probs, [0, options.classIndex], [n, 1]), [n]);
+    const label = tf.cast(tf.argMax(probs, 1), 'float32');
+    return tf.concat([act, prob, label] as Tensor1D[]);
+  });
+}
+
+/** Whether occluded batches are written in JavaScript (the CPU backends) rather than built on the backend. */
+function buildsInJs(): boolean {
+  const backend = tf.getBackend();
+  return backend === 'wasm' || backend === 'cpu';
+}
+
+/**
+ * Runs one occlusion batch of `batchSize` squares over a blank image, as a map does, and waits for it: on a
+ * GPU, the pipelines of that batch shape are compiled before the first real map.
+ */
+export async function warmOcclusion(model: ZfModel, layerName: string, batchSize: number): Promise<void> {
+  const layer = findLayer(model.layers, layerName);
+  const [h, w] = model.spec.preprocessing.inputSize;
+  const at = Array.from({ length: batchSize }, () => 0);
+  const input = tf.zeros([1, h, w, 3]) as Tensor4D;
+  const pixels = buildsInJs() ? new Float32Array(h * w * 3) : null;
+  const options = { size: 1, channel: 0, classIndex: 0 };
+  try {
+    const values = occludedValues(model, input, pixels, layer.index, options, at, at);
+    try {
+      await values.data();
+    } finally {
+      values.dispose();
+    }
+  } finally {
+    input.dispose();
+  }
+}
+
 /** Batches queued on the backend before the oldest one's numbers are read. */
 const IN_FLIGHT = 2;
 
@@ -188,7 +248,6 @@ export async function occlusionMap(
   };
   const order = occlusionOrder(rows, cols, options.order ?? 'raster');
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 16));
-  const keep = new Set([layer.index, last]);
   // Up to IN_FLIGHT batches are queued on the backend; each batch's read is requested as soon as it is
   // queued, so the device never waits for JavaScript between batches.
   interface Pending {
@@ -215,8 +274,7 @@ export async function occlusionMap(
   const cancelled = () => new DOMException('occlusion cancelled', 'AbortError');
   // On the CPU backends the occluded copies are written in JavaScript (one copy and a few zeroed rows per
   // image) instead of a broadcast multiply, a single-threaded kernel there; on a GPU they are built on it.
-  const backend = tf.getBackend();
-  const pixels = backend === 'wasm' || backend === 'cpu' ? ((await input.data()) as Float32Array) : null;
+  const pixels = buildsInJs() ? ((await input.data()) as Float32Array) : null;
   try {
     for (let start = 0; start < total; start += batchSize) {
       if (options.signal?.aborted) throw cancelled();
@@ -226,23 +284,7 @@ export async function occlusionMap(
       while (padded.length < Math.min(batchSize, total)) padded.push(positions[positions.length - 1]!);
       const ys = padded.map((p) => Math.floor(p / cols) * options.stride);
       const xs = padded.map((p) => (p % cols) * options.stride);
-      const values = tf.tidy(() => {
-        const batch = pixels
-          ? occludedBatch(pixels, prep.inputSize, options.size, ys, xs)
-          : occludeOnBackend(input, options.size, ys, xs);
-        const pass = forward(model, batch, { switches: false, keep });
-        const maps = pass.outputs[layer.index] as Tensor4D;
-        const probs = pass.outputs[last] as Tensor;
-        const [n, h, w] = maps.shape;
-        const act = tf.sum(
-          tf.reshape(tf.slice(maps, [0, 0, 0, options.channel], [n, h, w, 1]), [n, h * w]),
-          1,
-        );
-        const prob = tf.reshape(tf.slice(probs, [0, options.classIndex], [n, 1]), [n]);
-        const label = tf.cast(tf.argMax(probs, 1), 'float32');
-        // The whole padded batch is read (a few numbers more, one shape for every batch).
-        return tf.concat([act, prob, label] as Tensor1D[]);
-      });
+      const values = occludedValues(model, input, pixels, layer.index, options, ys, xs);
       const data = values.data();
       data.catch(() => undefined); // awaited in collect; never an unhandled rejection
       inflight.push({ positions, values, data });

@@ -399,6 +399,23 @@ export async function topKScan(
   }
 }
 
+/**
+ * Runs one scan batch of `batchSize` blank images over every channel of `layer`, as a scan does, and waits
+ * for it: on a GPU, the pipelines of that batch shape are compiled before the first real scan.
+ */
+export async function warmScan(model: ZfModel, layerName: string, batchSize: number): Promise<void> {
+  const layer = mapLayer(model, layerName);
+  const [h, w] = model.spec.preprocessing.inputSize;
+  const inputs = Array.from({ length: batchSize }, () => new Float32Array(h * w * 3));
+  const channels = Array.from({ length: channelsOf(layer) }, (_, c) => c);
+  const { tensor } = batchStats(model, layer, channels, { start: 0, inputs });
+  try {
+    await tensor.data();
+  } finally {
+    tensor.dispose();
+  }
+}
+
 /** The tracked entries of one channel in a state (best first). */
 export function channelTop(state: TopKState, channel: number): TopEntry[] {
   const j = state.channels.indexOf(channel);

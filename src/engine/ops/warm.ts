@@ -8,17 +8,29 @@ import { forward } from '../forward';
 import type { ZfModel } from '../model/model';
 import { isMapLayer } from '../model/spec';
 import { project } from './deconvnet';
-import { nextTask } from './occlusion';
+import { nextTask, warmOcclusion } from './occlusion';
+import { warmScan } from './topk';
+
+export interface WarmPlan {
+  /** Batch sizes of plain forward passes to the output (batch 1 always runs, see warmShapes). */
+  batches?: readonly number[];
+  /** Top-9 scans: their batch size and the layers they scan (the scan's own kernels after the network). */
+  scan?: { batch: number; layers: readonly string[] };
+  /** Occlusion maps: their batch size and the layer they map (the occluded batch, the network, the sums). */
+  occlusion?: { batch: number; layer: string };
+}
 
 /**
- * Runs the forward pass once per batch size (batch 1 with switches, plus a deconvnet projection from the
- * deepest feature-map layer: the image analysis and the projection panel), waits for each to finish and
- * disposes everything. Gives the event loop a turn between shapes.
+ * Runs batch 1 with switches plus a deconvnet projection from the deepest feature-map layer (the image
+ * analysis and the projection panel), each plain batch size, a scan batch per scanned layer and an occlusion
+ * batch, as the app runs them; waits for each to finish and disposes everything. Gives the event loop a turn
+ * between shapes.
  */
-export async function warmShapes(model: ZfModel, batches: readonly number[]): Promise<void> {
+export async function warmShapes(model: ZfModel, plan: WarmPlan = {}): Promise<void> {
   const [h, w] = model.spec.preprocessing.inputSize;
   const deepest = [...model.layers].reverse().find((l) => isMapLayer(l.spec));
-  for (const b of [...new Set([1, ...batches])].filter((n) => Number.isInteger(n) && n >= 1)) {
+  const batches = [...new Set([1, ...(plan.batches ?? [])])].filter((n) => Number.isInteger(n) && n >= 1);
+  for (const b of batches) {
     const done = tf.tidy(() => {
       const x = tf.zeros([b, h, w, 3]) as Tensor4D;
       const pass = forward(model, x, { switches: b === 1 });
@@ -39,4 +51,9 @@ export async function warmShapes(model: ZfModel, batches: readonly number[]): Pr
     }
     await nextTask();
   }
+  for (const layer of new Set(plan.scan?.layers ?? [])) {
+    await warmScan(model, layer, plan.scan!.batch);
+    await nextTask();
+  }
+  if (plan.occlusion) await warmOcclusion(model, plan.occlusion.layer, plan.occlusion.batch);
 }
