@@ -40,10 +40,10 @@ export function lastConvLayer(model: ZfModel): string {
   return layer.spec.name;
 }
 
-/** Occluded images per forward pass: small batches for few positions (frequent updates), up to 16. */
 /** The largest occlusion batch (a full 32/8 map on a 224 input uses it; the worker warms it on a GPU). */
 export const OCCLUSION_MAX_BATCH = 16;
 
+/** Occluded images per forward pass: small batches for few positions (frequent updates), up to 16. */
 function defaultBatch(total: number): number {
   return Math.min(OCCLUSION_MAX_BATCH, Math.max(2, Math.ceil(total / 12)));
 }

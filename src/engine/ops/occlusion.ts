@@ -4,8 +4,9 @@
  * feature map, (d) the probability of one class and (e) the most probable class.
  *
  * The square is the model's mean colour, i.e. zero in network-input space, so an occluded image is the
- * input times a keep-mask. On a GPU masks and occluded batches are built on the backend; on the CPU backends
- * in JavaScript. Each batch is one forward pass and one small read.
+ * input with the square's values set to zero. On a GPU the occluded batch is built on the backend from the
+ * rows and columns each square covers; on the CPU backends it is written in JavaScript. Each batch is one
+ * forward pass and one small read.
  */
 import { tf, type Tensor, type Tensor1D, type Tensor4D } from '../tf';
 import { forward } from '../forward';
@@ -81,7 +82,8 @@ function coverage(starts: readonly number[], size: number, length: number): Floa
  * (the model's mean colour), built on the backend (a GPU): x - (x · rows) · columns, where rows and columns
  * are 1 where a square covers them (written here: two small uploads). Exactly x outside each square and 0
  * inside. Every kernel takes the image, so tfjs-webgpu never hands one to the CPU (it runs a kernel whose
- * inputs are all small and not yet on the GPU there: a broadcast product of two masks took 35 ms).
+ * inputs are all small and not yet on the GPU there: masks made of such kernels cost 24-38 ms of JavaScript a
+ * batch of 128).
  */
 export function occludeOnBackend(input: Tensor4D, size: number, ys: number[], xs: number[]): Tensor4D {
   const [, h, w] = input.shape;
