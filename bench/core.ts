@@ -314,6 +314,18 @@ export async function benchEngine(model: ZfModel, options: EngineBenchOptions): 
         x.dispose();
       }
     }
+    // The best of several noisy figures reads high (it was picked for being high): the chosen batch size is
+    // timed once more, and that figure is forward_ips.
+    if (options.batches.length > 1) {
+      log(`forward_ips batch ${best.batch}, again`);
+      const x = tf.tidy(() => tf.tile(input, [best.batch, 1, 1, 1]));
+      try {
+        const ms = await median(Math.max(2, Math.ceil(runs / 2)), () => classify(x), 1, budget);
+        best = { batch: best.batch, ips: (1000 * best.batch) / ms };
+      } finally {
+        x.dispose();
+      }
+    }
     row.forward_ips = best.ips;
     row.batch_best = best.batch;
 
