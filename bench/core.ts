@@ -79,7 +79,7 @@ export function plan(
       occlusionBudgetMs: slow ? 2_000 : 6_000,
       warmOcclusion: !slow,
       naiveBudgetMs: slow ? 2_000 : 3_000,
-      top9BudgetMs: slow ? 2_000 : 3_000,
+      top9BudgetMs: slow ? 2_000 : 4_000,
       // On SwiftShader one round already takes seconds per image.
       top9Rounds: slow ? 1 : 3,
       occlusionRounds: slow ? 1 : 3,
