@@ -75,10 +75,10 @@ export function plan(
       shortBudgetMs: slow ? 3_000 : 5_000,
       // On SwiftShader one default-model image takes seconds and batching gains nothing: batch 1 only, and
       // budgets that stop after the first call or two (a call that runs past the budget still finishes).
-      batches: slow ? [1] : [1, 8, 16],
+      batches: slow ? [1] : [1, 16],
       occlusionBudgetMs: slow ? 2_000 : 6_000,
       warmOcclusion: !slow,
-      naiveBudgetMs: slow ? 2_000 : 3_000,
+      naiveBudgetMs: 2_000,
       top9BudgetMs: slow ? 2_000 : 4_000,
       // On SwiftShader one round already takes seconds per image.
       top9Rounds: slow ? 1 : 3,
