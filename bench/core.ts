@@ -41,6 +41,11 @@ export interface EngineBenchOptions {
   top9Rounds: number;
   /** Rounds of the occlusion figure: the map, then the plain forward passes it needs, in turn. */
   occlusionRounds: number;
+  /**
+   * Batches a budget-stopped map keeps queued ahead (default: the engine's 2). On SwiftShader a queued batch
+   * takes seconds that a stopped map still waits for: --quick queues none there.
+   */
+  occlusionInFlight?: number;
   /** Also time analyse_ms (every layer's output and the switches; not a target figure). */
   analyse: boolean;
   /** Images in the top-9 scan (at most; the budget may stop it earlier). */
@@ -83,6 +88,7 @@ export function plan(
       // On SwiftShader one round already takes seconds per image.
       top9Rounds: slow ? 1 : 3,
       occlusionRounds: slow ? 1 : 3,
+      ...(slow ? { occlusionInFlight: 0 } : {}),
       // Seconds a call on SwiftShader: --quick keeps to the target figures there.
       analyse: !slow,
       top9Images: 64,
@@ -197,6 +203,7 @@ async function timeOcclusion(
   batchSize: number,
   budgetMs: number,
   warm = true,
+  inFlight?: number,
 ): Promise<{ ms: number; done: number; total: number; extrapolated: boolean }> {
   const run = async (budget: number) => {
     const controller = new AbortController();
@@ -215,6 +222,7 @@ async function timeOcclusion(
       const result = await occlusionMap(model, input, {
         ...OCCLUSION,
         batchSize,
+        ...(inFlight === undefined ? {} : { inFlight }),
         signal: controller.signal,
         onProgress: (d, t) => {
           done = d;
@@ -375,7 +383,14 @@ export async function benchEngine(model: ZfModel, options: EngineBenchOptions): 
     const maps: Awaited<ReturnType<typeof timeOcclusion>>[] = [];
     const forwards: number[] = [];
     for (let round = 0; round < rounds; round++) {
-      const map = await timeOcclusion(model, input, best.batch, roundBudget, warmOcc && round === 0);
+      const map = await timeOcclusion(
+        model,
+        input,
+        best.batch,
+        roundBudget,
+        warmOcc && round === 0,
+        options.occlusionInFlight,
+      );
       maps.push(map);
       // The batch shape is warm from forward_ips.
       forwards.push(await timeForwards(classify, input, best.batch, map.total, roundBudget, false));
@@ -391,7 +406,10 @@ export async function benchEngine(model: ZfModel, options: EngineBenchOptions): 
 
     log('occlusion_naive_ms');
     // With a best batch of 1 the batched map is the naive one: measured once.
-    const naive = best.batch === 1 ? occ : await timeOcclusion(model, input, 1, options.naiveBudgetMs);
+    const naive =
+      best.batch === 1
+        ? occ
+        : await timeOcclusion(model, input, 1, options.naiveBudgetMs, true, options.occlusionInFlight);
     row.occlusion_naive_ms = naive.ms;
     row.occlusion_naive_positions = naive.done;
     row.occlusion_naive_extrapolated = naive.extrapolated;

@@ -54,12 +54,13 @@ describe.each(NODE_BACKENDS)('occlusion on %s', (backend) => {
     const ref = reference(6, 2, 1);
     const before = tf.memory().numTensors;
     // SwiftShader compiles shaders per batch shape: one combination there is enough.
+    // [batch size, order, batches queued ahead of the one read]
     const combos = [
-      [7, 'coarse-first'],
-      [25, 'raster'],
-      [1, 'raster'],
+      [7, 'coarse-first', 2],
+      [25, 'raster', 2],
+      [1, 'raster', 0],
     ] as const;
-    for (const [batchSize, order] of backend === 'webgpu' ? combos.slice(0, 1) : combos) {
+    for (const [batchSize, order, inFlight] of backend === 'webgpu' ? combos.slice(0, 1) : combos) {
       const progress: number[] = [];
       const res = await occlusionMap(model, input, {
         size,
@@ -69,6 +70,7 @@ describe.each(NODE_BACKENDS)('occlusion on %s', (backend) => {
         channel: 2,
         batchSize,
         order,
+        inFlight,
         onProgress: (done) => progress.push(done),
       });
       expect([res.rows, res.cols]).toEqual([ref.rows, ref.rows]);

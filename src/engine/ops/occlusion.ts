@@ -26,6 +26,8 @@ export interface OcclusionOptions {
   channel: number;
   /** Occluded images per forward pass. */
   batchSize?: number;
+  /** Batches queued on the backend ahead of the one being read (default 2; 0: each is read before the next). */
+  inFlight?: number;
   /** 'coarse-first': every other row and column first, then the rest (a map that sharpens as it fills). */
   order?: 'raster' | 'coarse-first';
   /** Called after each batch with the positions done so far and the partial result. */
@@ -213,7 +215,7 @@ export async function warmOcclusion(model: ZfModel, layerName: string, batchSize
   }
 }
 
-/** Batches queued on the backend before the oldest one's numbers are read. */
+/** Batches queued on the backend before the oldest one's numbers are read (see OcclusionOptions.inFlight). */
 const IN_FLIGHT = 2;
 
 export async function occlusionMap(
@@ -250,7 +252,8 @@ export async function occlusionMap(
   };
   const order = occlusionOrder(rows, cols, options.order ?? 'raster');
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 16));
-  // Up to IN_FLIGHT batches are queued on the backend; each batch's read is requested as soon as it is
+  const ahead = Math.max(0, Math.floor(options.inFlight ?? IN_FLIGHT));
+  // Up to `ahead` batches are queued on the backend; each batch's read is requested as soon as it is
   // queued, so the device never waits for JavaScript between batches.
   interface Pending {
     positions: number[];
@@ -290,7 +293,7 @@ export async function occlusionMap(
       const data = values.data();
       data.catch(() => undefined); // awaited in collect; never an unhandled rejection
       inflight.push({ positions, values, data });
-      if (inflight.length > IN_FLIGHT) await collect(inflight.shift()!);
+      if (inflight.length > ahead) await collect(inflight.shift()!);
       else await nextTask();
     }
     while (inflight.length) {
