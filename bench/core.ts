@@ -17,9 +17,6 @@ import { occlusionMap } from '../src/engine/ops/occlusion';
 import { preferredTransposeImpl, setTransposeImpl } from '../src/engine/ops/conv';
 import { topKScan, type ScanImage } from '../src/engine/ops/topk';
 
-/** Backends whose kernels run when they are called (a queued batch is computed before anything is read). */
-const CPU_BACKENDS = new Set(['wasm', 'cpu']);
-
 export type Figure = number | string | boolean | null;
 /** One column of the result table: where it ran (env, backend, device), which model, and its figures. */
 export type Row = Record<string, Figure>;
@@ -210,12 +207,9 @@ async function timeOcclusion(
     let done = 0;
     let total = 0;
     const t0 = now();
-    // Progress reports (time, positions read back). The map keeps batches queued ahead of the one it reads
-    // (on wasm they are computed when queued), so when the budget stops it, the time so far includes batches
-    // not yet counted: a stopped map is timed by its steady rate between its first and last report instead.
-    // Where queued batches are computed at once (the CPU backends), a map stopped at its first report would
-    // leave only the biased figure, so there it runs on to a second report (warm-up runs excepted).
-    const needSteady = budget > 0 && CPU_BACKENDS.has(tf.getBackend());
+    // Progress reports (time, positions read back). On a GPU the map keeps batches queued ahead of the one
+    // it reads, so when the budget stops it, the time so far includes work not yet counted: a stopped map is
+    // timed by its steady rate between its first and last report. (On the CPU backends it queues none.)
     let first: [number, number] | null = null;
     let latest: [number, number] = [t0, 0];
     try {
@@ -229,8 +223,7 @@ async function timeOcclusion(
           total = t;
           latest = [now(), d];
           first ??= latest;
-          const steady = latest[1] > first[1];
-          if (d < t && latest[0] - t0 > budget && (steady || !needSteady)) controller.abort();
+          if (d < t && latest[0] - t0 > budget) controller.abort();
         },
       });
       total = result.rows * result.cols;

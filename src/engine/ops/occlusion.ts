@@ -26,7 +26,11 @@ export interface OcclusionOptions {
   channel: number;
   /** Occluded images per forward pass. */
   batchSize?: number;
-  /** Batches queued on the backend ahead of the one being read (default 2; 0: each is read before the next). */
+  /**
+   * Batches queued on the backend ahead of the one being read. Default: 2 on a GPU (it computes them while
+   * JavaScript prepares the next), none on the CPU backends (a batch is computed when it is queued there, so
+   * queuing ahead would only delay each report and a cancel by two batches).
+   */
   inFlight?: number;
   /** 'coarse-first': every other row and column first, then the rest (a map that sharpens as it fills). */
   order?: 'raster' | 'coarse-first';
@@ -215,7 +219,7 @@ export async function warmOcclusion(model: ZfModel, layerName: string, batchSize
   }
 }
 
-/** Batches queued on the backend before the oldest one's numbers are read (see OcclusionOptions.inFlight). */
+/** Batches queued on a GPU before the oldest one's numbers are read (see OcclusionOptions.inFlight). */
 const IN_FLIGHT = 2;
 
 export async function occlusionMap(
@@ -252,7 +256,7 @@ export async function occlusionMap(
   };
   const order = occlusionOrder(rows, cols, options.order ?? 'raster');
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 16));
-  const ahead = Math.max(0, Math.floor(options.inFlight ?? IN_FLIGHT));
+  const ahead = Math.max(0, Math.floor(options.inFlight ?? (buildsInJs() ? 0 : IN_FLIGHT)));
   // Up to `ahead` batches are queued on the backend; each batch's read is requested as soon as it is
   // queued, so the device never waits for JavaScript between batches.
   interface Pending {
