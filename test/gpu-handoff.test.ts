@@ -50,7 +50,9 @@ describe('engine paths on WebGPU keep every kernel on the GPU', () => {
     const backend = tf.backend() as unknown as HandOff;
     const decide = backend.shouldExecuteOnCPU.bind(backend);
     // The check itself must be the one tfjs-webgpu's kernels consult.
-    expect(decide([tf.tensor1d([1, 2])])).toBe(true);
+    const small = tf.tensor1d([1, 2]);
+    expect(decide([small])).toBe(true);
+    small.dispose();
     backend.shouldExecuteOnCPU = (inputs, threshold) => {
       const onCpu = decide(inputs, threshold);
       if (onCpu) handedOff.push(inputs.map((i) => `[${i.shape.join(', ')}]`).join(' '));

@@ -91,6 +91,33 @@ describe.each(NODE_BACKENDS)('occlusion on %s', (backend) => {
     model.dispose();
   });
 
+  it('queues two batches ahead on a GPU and none on the CPU backends (where a batch runs when queued)', async () => {
+    await useBackend(backend);
+    const model = createModel(smallSpec, weights);
+    const input = tf.tensor4d(Float32Array.from(image), [1, 27, 27, 3]);
+    const before = tf.memory().numTensors;
+    // At each report the batches still queued hold their numbers in one tensor each.
+    const queued: number[] = [];
+    await occlusionMap(model, input, {
+      size,
+      stride,
+      classIndex: 0,
+      layer: 'conv2',
+      channel: 1,
+      batchSize: 4,
+      onProgress: () => queued.push(tf.memory().numTensors - before),
+    });
+    const ahead = backend === 'webgpu' ? 2 : 0;
+    // 25 squares in 7 batches: the last reports come as the queue empties.
+    expect(queued).toEqual([
+      ...Array(7 - ahead).fill(ahead),
+      ...Array.from({ length: ahead }, (_, i) => ahead - 1 - i),
+    ]);
+    expect(tf.memory().numTensors).toBe(before);
+    input.dispose();
+    model.dispose();
+  });
+
   it('stops when cancelled and leaks nothing', async () => {
     await useBackend(backend);
     const model = createModel(smallSpec, weights);

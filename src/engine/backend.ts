@@ -11,6 +11,15 @@ export function isBackendName(value: string): value is BackendName {
   return (BACKEND_ORDER as readonly string[]).includes(value);
 }
 
+/**
+ * Whether a backend runs kernels on the CPU (wasm, cpu): there a kernel runs when it is called, on the
+ * calling thread and the wasm pool, so work written in JavaScript and reads are cheap, and nothing queued
+ * ahead overlaps with anything.
+ */
+export function isCpuBackend(name: string = tf.getBackend()): boolean {
+  return name === 'wasm' || name === 'cpu';
+}
+
 export interface BackendChoice {
   backend: BackendName;
   /** Backends tried before it and why each failed. */

@@ -4,6 +4,7 @@
  * worker it stalls the backend (the wasm backend's threads wait while the worker's own thread decodes). In
  * these workers it overlaps with the forward passes.
  */
+import { isCpuBackend } from '../engine/backend';
 import type { Preprocessing } from '../engine/model/spec';
 import type { DecodeWorkerApi } from './decodeWorker';
 import { inputRgb, scanInput } from './scanInput';
@@ -20,7 +21,7 @@ import { WorkerPool, type PoolWorker } from './workerPool';
  * and no more are started.
  */
 export function decodeWorkerCount(cores: number, backend: string): number {
-  if (backend === 'wasm' || backend === 'cpu') return 1;
+  if (isCpuBackend(backend)) return 1;
   return Math.max(1, Math.min(8, cores - 2));
 }
 

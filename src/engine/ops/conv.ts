@@ -2,6 +2,7 @@
 import { tf, type Tensor1D, type Tensor4D } from '../tf';
 import type { Padding } from '../model/spec';
 import { cropMaps } from './crop';
+import { isCpuBackend } from '../backend';
 
 export function isSymmetric(pad: Padding): boolean {
   return pad[0] === pad[1] && pad[1] === pad[2] && pad[2] === pad[3];
@@ -50,7 +51,7 @@ export type TransposeImpl = 'native' | 'polyphase';
  */
 export function preferredTransposeImpl(backend: string): TransposeImpl {
   if (transposeOverride) return transposeOverride;
-  return backend === 'wasm' || backend === 'cpu' ? 'polyphase' : 'native';
+  return isCpuBackend(backend) ? 'polyphase' : 'native';
 }
 
 let transposeOverride: TransposeImpl | null = null;

@@ -13,6 +13,7 @@ import { forward } from '../forward';
 import type { ZfModel } from '../model/model';
 import { channelsOf, findLayer, isMapLayer, SpecError } from '../model/spec';
 import { occlusionGridSize } from './occlusionGrid';
+import { isCpuBackend } from '../backend';
 
 export interface OcclusionOptions {
   /** Side of the square in input pixels. */
@@ -190,12 +191,6 @@ function occludedValues(
   });
 }
 
-/** Whether occluded batches are written in JavaScript (the CPU backends) rather than built on the backend. */
-function buildsInJs(): boolean {
-  const backend = tf.getBackend();
-  return backend === 'wasm' || backend === 'cpu';
-}
-
 /**
  * Runs one occlusion batch of `batchSize` squares over a blank image, as a map does, and waits for it: on a
  * GPU, the pipelines of that batch shape are compiled before the first real map.
@@ -205,7 +200,7 @@ export async function warmOcclusion(model: ZfModel, layerName: string, batchSize
   const [h, w] = model.spec.preprocessing.inputSize;
   const at = Array.from({ length: batchSize }, () => 0);
   const input = tf.zeros([1, h, w, 3]) as Tensor4D;
-  const pixels = buildsInJs() ? new Float32Array(h * w * 3) : null;
+  const pixels = isCpuBackend() ? new Float32Array(h * w * 3) : null;
   const options = { size: 1, channel: 0, classIndex: 0 };
   try {
     const values = occludedValues(model, input, pixels, layer.index, options, at, at);
@@ -256,7 +251,7 @@ export async function occlusionMap(
   };
   const order = occlusionOrder(rows, cols, options.order ?? 'raster');
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 16));
-  const ahead = Math.max(0, Math.floor(options.inFlight ?? (buildsInJs() ? 0 : IN_FLIGHT)));
+  const ahead = Math.max(0, Math.floor(options.inFlight ?? (isCpuBackend() ? 0 : IN_FLIGHT)));
   // Up to `ahead` batches are queued on the backend; each batch's read is requested as soon as it is
   // queued, so the device never waits for JavaScript between batches.
   interface Pending {
@@ -283,7 +278,7 @@ export async function occlusionMap(
   const cancelled = () => new DOMException('occlusion cancelled', 'AbortError');
   // On the CPU backends the occluded copies are written in JavaScript (one copy and a few zeroed rows per
   // image) instead of a broadcast multiply, a single-threaded kernel there; on a GPU they are built on it.
-  const pixels = buildsInJs() ? ((await input.data()) as Float32Array) : null;
+  const pixels = isCpuBackend() ? ((await input.data()) as Float32Array) : null;
   try {
     for (let start = 0; start < total; start += batchSize) {
       if (options.signal?.aborted) throw cancelled();

@@ -18,6 +18,7 @@ import { networkInputData } from '../model/pixels';
 import { channelsOf, findLayer, isMapLayer, SpecError, type ResolvedLayer } from '../model/spec';
 import { PROJECTION_METHODS, projectSignal, type ProjectionMethod } from './deconvnet';
 import { receptiveField, type Box } from './receptiveField';
+import { isCpuBackend } from '../backend';
 
 /** The paper's k. */
 export const TOP_K = 9;
@@ -207,7 +208,7 @@ function batchStats(
   channels: readonly number[],
   batch: Batch,
 ): BatchStats {
-  const onCpu = CPU_BACKENDS.has(tf.getBackend());
+  const onCpu = isCpuBackend();
   const tensor = tf.tidy(() => {
     const stacked = stackInputs(model, batch.inputs);
     const pass = forward(model, stacked, {
@@ -237,8 +238,6 @@ function batchStats(
   });
   return { tensor, reduced: !onCpu };
 }
-
-const CPU_BACKENDS = new Set(['wasm', 'cpu']);
 
 /**
  * Maps [n, h, w, c] -> the same layout as the device reduction: per image and channel the maximum and the

@@ -51,9 +51,10 @@ export async function warmShapes(model: ZfModel, plan: WarmPlan = {}): Promise<v
     }
     await nextTask();
   }
-  for (const layer of new Set(plan.scan?.layers ?? [])) {
-    await warmScan(model, layer, plan.scan!.batch);
+  const { scan, occlusion } = plan;
+  for (const layer of new Set(scan?.layers)) {
+    await warmScan(model, layer, scan?.batch ?? 1);
     await nextTask();
   }
-  if (plan.occlusion) await warmOcclusion(model, plan.occlusion.layer, plan.occlusion.batch);
+  if (occlusion) await warmOcclusion(model, occlusion.layer, occlusion.batch);
 }
