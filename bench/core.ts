@@ -63,6 +63,15 @@ export interface EngineBenchOptions {
 }
 
 /**
+ * Whether an environment is far from a real GPU's speed: WebGPU on a CPU-emulated adapter (SwiftShader; the
+ * device description says so), or ZFNet-512 on a CPU backend. A real GPU gets the full plan (every batch
+ * size up to 128, complete maps).
+ */
+export function slowEnvironment(backend: string, device: string, model: string): boolean {
+  return backend === 'webgpu' ? /swiftshader/i.test(device) : model === 'zfnet512';
+}
+
+/**
  * Repetitions, batch sizes and budgets for one environment. `slow`: far from a real GPU's speed (WebGPU on
  * SwiftShader, or ZFNet-512 on two CPU cores), where the long figures are extrapolated from a prefix.
  */

@@ -24,6 +24,7 @@ import {
   now,
   peerInput,
   plan,
+  slowEnvironment,
   testPicture,
   type Row,
 } from './core';
@@ -258,7 +259,7 @@ export async function benchNode(args: NodeBenchArgs): Promise<Row[]> {
     // The imported model's tensors (weights and what is made with them) count as before the figures.
     const tensorsBefore = tf.memory().numTensors - (which === 'zfnet512' ? zfTensors : 0);
     const loaded = which === 'default' ? await loadDefault() : { model: zf!.model, onnx: zfBytes! };
-    const slow = args.backend === 'webgpu' || which === 'zfnet512';
+    const slow = slowEnvironment(args.backend, device, which);
     const row: Row = { env: 'node', backend: args.backend, device, model: which };
     Object.assign(
       row,

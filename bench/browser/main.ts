@@ -22,6 +22,7 @@ import {
   now,
   peerInput,
   plan,
+  slowEnvironment,
   PROJECTION,
   type Row,
 } from '../core';
@@ -191,7 +192,7 @@ async function zfBench(config: PageConfig): Promise<Row[]> {
       which === 'default'
         ? await loadDefaultHere()
         : { model: createModel(zf!.result.spec, zf!.result.weights), onnx: zf!.bytes };
-    const slow = config.backend === 'webgpu' || which === 'zfnet512';
+    const slow = slowEnvironment(config.backend, device, which);
     const p = plan(config.quick, slow);
     const row: Row = { env: 'chromium', backend: config.backend, device, model: which };
     try {
