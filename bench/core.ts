@@ -47,6 +47,11 @@ export interface EngineBenchOptions {
   analyse: boolean;
   /** Images in the top-9 scan (at most; the budget may stop it earlier). */
   top9Images: number;
+  /**
+   * Also time the scan's two halves apart: decoding alone (every image of a scan at once, on the decoders)
+   * and the scan of inputs decoded beforehand (top9_decode_ips, top9_ready_ips): which one bounds top9_ips.
+   */
+  top9Parts: boolean;
   /** Also time the projection with the other transposed-convolution implementation. */
   compareTranspose: boolean;
   /** PNG files (bytes) for the top-9 scan; the first one is also the image of every other figure. */
@@ -98,6 +103,7 @@ export function plan(
       // Seconds a call on SwiftShader: --quick keeps to the target figures there.
       analyse: !slow,
       top9Images: 64,
+      top9Parts: false,
     };
   return {
     runs: slow ? 5 : 15,
@@ -112,6 +118,7 @@ export function plan(
     occlusionRounds: slow ? 3 : 1,
     analyse: true,
     top9Images: 128,
+    top9Parts: !slow,
   };
 }
 
@@ -426,6 +433,10 @@ export async function benchEngine(model: ZfModel, options: EngineBenchOptions): 
     row.top9_extrapolated = top.extrapolated;
     row.top9_forwards_ips = top.forwardsIps;
     row.top9_vs_forwards_paired = top.paired;
+    if (top.parts) {
+      row.top9_decode_ips = top.parts.decodeIps;
+      row.top9_ready_ips = top.parts.readyIps;
+    }
     if (options.decoders) row.top9_decoders = options.decoders();
   } finally {
     input.dispose();
@@ -444,36 +455,39 @@ async function top9(
   options: EngineBenchOptions,
   bestBatch: number,
   forwardsMs: (images: number, budgetMs: number) => Promise<number>,
-): Promise<{ ips: number; images: number; extrapolated: boolean; forwardsIps: number; paired: number }> {
+): Promise<{
+  ips: number;
+  images: number;
+  extrapolated: boolean;
+  forwardsIps: number;
+  paired: number;
+  parts: { decodeIps: number; readyIps: number } | null;
+}> {
   const batch = bestBatch;
+  const decoded = (index: number): Promise<ScanImage> => {
+    const png = options.pngs[index % options.pngs.length]!;
+    return options.scanInput ? options.scanInput(png, model) : options.decode(png);
+  };
   // A scan's steady rate: images per ms from its first batch's report to its last (the first batch's images
   // are decoded before anything else can run; in a long scan every later batch's are decoded beside the
   // batch before), as the occlusion map's.
-  const scan = async (count: number, budgetMs: number) => {
+  const scan = async (count: number, budgetMs: number, image = decoded) => {
     const controller = new AbortController();
     const t0 = now();
     let first: [number, number] | null = null;
     let latest: [number, number] = [t0, 0];
     try {
-      await topKScan(
-        model,
-        async (index) => {
-          if (index >= count) return null;
-          const png = options.pngs[index % options.pngs.length]!;
-          return options.scanInput ? options.scanInput(png, model) : options.decode(png);
+      await topKScan(model, async (index) => (index < count ? image(index) : null), {
+        layer: 'conv5',
+        k: 9,
+        batchSize: batch,
+        signal: controller.signal,
+        onProgress: (d) => {
+          latest = [now(), d];
+          first ??= latest;
+          if (d < count && latest[0] - t0 > budgetMs) controller.abort();
         },
-        {
-          layer: 'conv5',
-          k: 9,
-          batchSize: batch,
-          signal: controller.signal,
-          onProgress: (d) => {
-            latest = [now(), d];
-            first ??= latest;
-            if (d < count && latest[0] - t0 > budgetMs) controller.abort();
-          },
-        },
-      );
+      });
     } catch (e) {
       if (!isAbort(e)) throw e;
     }
@@ -502,12 +516,21 @@ async function top9(
     images += done;
     extrapolated ||= done < count;
   }
+  let parts: { decodeIps: number; readyIps: number } | null = null;
+  if (options.top9Parts) {
+    const t0 = now();
+    const ready = await Promise.all(Array.from({ length: count }, (_, i) => decoded(i)));
+    const decodeIps = (1000 * count) / (now() - t0);
+    const { ips: readyIps } = await scan(count, Infinity, (i) => Promise.resolve(ready[i]!));
+    parts = { decodeIps, readyIps };
+  }
   return {
     ips: middle(scans),
     images,
     extrapolated,
     forwardsIps: middle(forwards),
     paired: middle(ratios),
+    parts,
   };
 }
 
@@ -589,6 +612,8 @@ export const TABLE_FIGURES: [key: string, label: string, extrapolatedKey?: strin
   ['top9_ips', 'top9_ips (PNG decode + scan)', 'top9_extrapolated'],
   ['top9_forwards_ips', 'same images, plain forwards (ips)'],
   ['top9_decoders', 'top9 decoding workers / threads'],
+  ['top9_decode_ips', 'top9 decoding alone (ips)'],
+  ['top9_ready_ips', 'top9 scan, inputs decoded (ips)'],
   ['import_s', 'import_s (ZFNet-512 ONNX)'],
   ['peer_forward_ms', 'peer_forward_ms'],
   ['native_peer_forward_ms', 'native onnxruntime-node (reference)'],

@@ -12,6 +12,7 @@ import { tf } from '../src/engine/tf';
 import { createModel, type ZfModel } from '../src/engine/model/model';
 import type { Pixels } from '../src/engine/model/preprocess';
 import type { WeightMap } from '../src/engine/model/format';
+import { nativeImageDecoder } from '../src/cli/image';
 import { importModelFile } from '../src/importers/index';
 import { zfnet512Onnx } from '../test/fixtures/onnxBuilder';
 import {
@@ -275,6 +276,8 @@ export async function benchNode(args: NodeBenchArgs): Promise<Row[]> {
       }),
     );
     row.import_s = importS;
+    // What the decoding threads decode PNGs with (the JavaScript decoders are 5x slower).
+    row.top9_image_decoder = nativeImageDecoder() ? 'native (@napi-rs/image)' : 'JavaScript (pngjs)';
     if (args.peer) {
       log(`  ${which}: peer (onnxruntime-web ${args.backend})`);
       const runs = args.quick ? 8 : 20;

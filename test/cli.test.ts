@@ -15,6 +15,7 @@ import { encodeModel, type ModelJson } from '../src/engine/model/format';
 import { resolveSpec } from '../src/engine/model/spec';
 import { analyse } from '../src/engine/analysis';
 import { project } from '../src/engine/ops/deconvnet';
+import { decodeImage } from '../src/cli/image';
 import { readModelDir, writeModelDir } from '../src/cli/modelDir';
 import {
   DEFAULT_MODEL,
@@ -38,7 +39,10 @@ import {
 
 let dir = '';
 const path = (name: string): string => join(dir, name);
-/** The exact-size PNG's pixels, and the JPEG's pixels as jpeg-js decodes them. */
+/**
+ * The exact-size PNG's pixels, and the JPEG's pixels as the CLI's decoder gives them (test/image-decode.test.ts
+ * checks that decoder against jpeg-js).
+ */
 let tinyRgb: Rgb = [];
 let jpegRgb: Rgb = [];
 /** The 2x-size PNG averaged over 2x2 blocks: what the bilinear, half-pixel-centre resize must give. */
@@ -74,8 +78,8 @@ beforeAll(async () => {
 
   const jpegBytes = jpeg.encode({ width, height, data: exact }, 95).data;
   await writeFile(path('tiny.jpg'), jpegBytes);
-  const decoded = jpeg.decode(jpegBytes, { useTArray: true, formatAsRGBA: true });
-  jpegRgb = rgbFromRgba(decoded.data, width, height);
+  const decoded = decodeImage(jpegBytes, 'tiny.jpg');
+  jpegRgb = rgbFromRgba(decoded.data, width, height, decoded.channels);
 
   photo = rgbaImage(PHOTO_W, PHOTO_H, (x, y, c) =>
     Math.round(127.5 + 127.5 * Math.sin(x / (9 + 4 * c) + y / 13) * Math.cos((x - y) / 23)),

@@ -67,6 +67,65 @@ describe('resizeRgb', () => {
   });
 });
 
+/**
+ * Bilinear resize by the direct rule, per value: interpolate the top pair, the bottom pair, then between them
+ * (float64, then stored as float32), with tf.image.resizeBilinear's half-pixel taps.
+ */
+function directBilinear(pixels: Pixels, h: number, w: number): Float32Array {
+  const { data, width, height, channels } = pixels;
+  const taps = (from: number, to: number, i: number) => {
+    const at = (from / to) * (i + 0.5) - 0.5;
+    const lo = Math.max(0, Math.floor(at));
+    return { lo, hi: Math.min(from - 1, Math.ceil(at)), f: at - lo };
+  };
+  const out = new Float32Array(h * w * 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const r = taps(height, h, y);
+      const c = taps(width, w, x);
+      for (let k = 0; k < 3; k++) {
+        const at = (yy: number, xx: number) => data[(yy * width + xx) * channels + k]!;
+        const top = at(r.lo, c.lo) + (at(r.lo, c.hi) - at(r.lo, c.lo)) * c.f;
+        const bottom = at(r.hi, c.lo) + (at(r.hi, c.hi) - at(r.hi, c.lo)) * c.f;
+        const v = top + (bottom - top) * r.f;
+        out[(y * w + x) * 3 + k] = Math.min(255, Math.max(0, v));
+      }
+    }
+  return out;
+}
+
+describe('resizeRgb, bit for bit', () => {
+  it.each([
+    { from: [7, 10], to: [12, 16], channels: 4 },
+    { from: [240, 320], to: [224, 224], channels: 4 },
+    { from: [300, 250], to: [224, 224], channels: 3 },
+    { from: [5, 300], to: [224, 224], channels: 4 },
+  ] as const)('$from -> $to: the direct four-neighbour rule exactly', ({ from, to, channels }) => {
+    const pixels = randomPixels(from[1], from[0], channels, 7 + from[0]);
+    expect(maxAbsDiff(resizeRgb(pixels, to), directBilinear(pixels, to[0], to[1]))).toBe(0);
+  });
+
+  it.each([
+    { from: [240, 320], channels: 4, order: 'rgb' },
+    { from: [461, 500], channels: 3, order: 'bgr' },
+    { from: [224, 224], channels: 4, order: 'bgr' },
+    { from: [100, 90], channels: 3, order: 'rgb' },
+  ] as const)(
+    '$from, $order: networkInputData is normaliseRgb(resizeRgb(..)) exactly',
+    ({ from, channels, order }) => {
+      const prep: Preprocessing = {
+        inputSize: [224, 224],
+        mean: [123.68, 116.779, 103.939],
+        scale: 1 / 58.4,
+        channelOrder: order,
+      };
+      const pixels = randomPixels(from[1], from[0], channels, from[1]);
+      const want = normaliseRgb(resizeRgb(pixels, prep.inputSize), prep);
+      expect(maxAbsDiff(networkInputData(pixels, prep), want)).toBe(0);
+    },
+  );
+});
+
 describe('normaliseRgb', () => {
   it.each(['rgb', 'bgr'] as const)('%s order: (x - mean) * scale per channel', (order) => {
     const prep: Preprocessing = { inputSize: [1, 2], mean: [100, 110, 120], scale: 0.5, channelOrder: order };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs the WebGPU benchmark for a machine that has a GPU driver but no Node and no network:
 #   .gpubench/  Node itself, the benchmark and its decoding thread bundled into two files, and the packages
-#               loaded at run time (Dawn's dawn.node, onnxruntime-web's WebGPU build), in one .tar.xz
+#               loaded at run time (Dawn's dawn.node, onnxruntime-web's WebGPU build, the native image
+#               decoder), in one .tar.xz
 #   .gl/        the Vulkan loader and libglvnd as Debian packages (the GPU machine's driver ships without them)
 # Both are git-ignored; copy them (with the repository) to the GPU machine and run bench/gpu/run.sh there.
 # Here: bash bench/gpu/prepare.sh   (about a minute; needs apt-get download for .gl/ the first time)
@@ -26,10 +27,10 @@ cp "$(command -v node)" "$stage/pack/node"
 banner="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
 esbuild=node_modules/.bin/esbuild
 "$esbuild" bench/node-bench.ts --bundle --platform=node --format=esm --target=node20 --log-level=warning \
-  --external:webgpu --external:onnxruntime-web --external:onnxruntime-node \
+  --external:webgpu --external:onnxruntime-web --external:onnxruntime-node --external:@napi-rs/image \
   --banner:js="$banner" --outfile="$stage/pack/node-bench.mjs"
 "$esbuild" src/cli/decodeThread.ts --bundle --platform=node --format=esm --target=node20 --log-level=warning \
-  --banner:js="$banner" --outfile="$stage/pack/decodeThread.mjs"
+  --external:@napi-rs/image --banner:js="$banner" --outfile="$stage/pack/decodeThread.mjs"
 cat > "$stage/pack/threadBoot.mjs" <<'BOOT'
 import { workerData } from 'node:worker_threads';
 await import(workerData.module.replace(/\.ts$/, '.mjs'));
@@ -41,6 +42,11 @@ cp node_modules/webgpu/dist/linux-x64/dawn.node "$stage/pack/node_modules/webgpu
 cp node_modules/onnxruntime-web/package.json "$stage/pack/node_modules/onnxruntime-web/"
 cp node_modules/onnxruntime-web/dist/{ort.webgpu.bundle.min.mjs,ort-wasm-simd-threaded.asyncify.wasm,ort-wasm-simd-threaded.asyncify.mjs} \
   "$stage/pack/node_modules/onnxruntime-web/dist/"
+# The native image decoder the decoding threads use (this platform's binary).
+napi=node_modules/@napi-rs
+mkdir -p "$stage/pack/$napi/image" "$stage/pack/$napi/image-linux-x64-gnu"
+cp $napi/image/{package.json,index.js} "$stage/pack/$napi/image/"
+cp $napi/image-linux-x64-gnu/{package.json,image.linux-x64-gnu.node} "$stage/pack/$napi/image-linux-x64-gnu/"
 mkdir -p .gpubench
 tar -C "$stage/pack" -cf - . | xz -T0 -6 > .gpubench/pack.tar.xz
 du -h .gpubench/pack.tar.xz .gl

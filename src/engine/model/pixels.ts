@@ -74,7 +74,13 @@ function blockAverage(src: Plane, f: number): Plane {
 }
 
 /** Per output index: the two source indices and the weight of the second (tf.image.resizeBilinear's rule). */
-function axisTaps(from: number, to: number): { lo: Int32Array; hi: Int32Array; frac: Float64Array } {
+interface Taps {
+  lo: Int32Array;
+  hi: Int32Array;
+  frac: Float64Array;
+}
+
+function axisTaps(from: number, to: number): Taps {
   const lo = new Int32Array(to);
   const hi = new Int32Array(to);
   const frac = new Float64Array(to);
@@ -90,32 +96,93 @@ function axisTaps(from: number, to: number): { lo: Int32Array; hi: Int32Array; f
   return { lo, hi, frac };
 }
 
-/** Bilinear resize of an RGB plane to `height` x `width`, values clipped to 0..255, RGB out. */
-function bilinear(src: Plane, height: number, width: number): Float32Array {
+/** Source row `r` interpolated at the output columns (RGB, float64: exact before the vertical step). */
+function horizontalRow(src: Plane, r: number, cols: Taps, out: Float64Array): void {
+  const { data, stride } = src;
+  const base = r * src.width * stride;
+  const { lo, hi, frac } = cols;
+  for (let x = 0, o = 0; x < lo.length; x++, o += 3) {
+    const left = base + (lo[x] as number) * stride;
+    const right = base + (hi[x] as number) * stride;
+    const fx = frac[x] as number;
+    const r0 = data[left] as number;
+    const g0 = data[left + 1] as number;
+    const b0 = data[left + 2] as number;
+    out[o] = r0 + ((data[right] as number) - r0) * fx;
+    out[o + 1] = g0 + ((data[right + 1] as number) - g0) * fx;
+    out[o + 2] = b0 + ((data[right + 2] as number) - b0) * fx;
+  }
+}
+
+/** (x - mean) * scale in the model's channel order, applied as the resize writes each pixel. */
+interface Normalise {
+  m0: number;
+  m1: number;
+  m2: number;
+  scale: number;
+  bgr: boolean;
+}
+
+interface CachedRow {
+  row: number;
+  values: Float64Array;
+}
+
+/**
+ * Bilinear resize of an RGB plane to `height` x `width`, values clipped to 0..255, RGB out; with `norm`,
+ * normalised as normaliseRgb would (bit for bit) in the same pass. Separable: each source row is
+ * interpolated across once (two rows kept), then each output row is the blend of two such rows; per value
+ * the arithmetic is that of interpolating the four neighbours directly (top, bottom, then between them).
+ */
+function bilinear(src: Plane, height: number, width: number, norm: Normalise | null): Float32Array {
   const out = new Float32Array(height * width * 3);
   const rows = axisTaps(src.height, height);
   const cols = axisTaps(src.width, width);
-  const { data, stride } = src;
-  const rowLength = src.width * stride;
-  let o = 0;
+  const n = width * 3;
+  const cache: [CachedRow, CachedRow] = [
+    { row: -1, values: new Float64Array(n) },
+    { row: -1, values: new Float64Array(n) },
+  ];
+  // The values of source row r across, computed unless cached, never evicting row `keep`.
+  const across = (r: number, keep: number): Float64Array => {
+    const [p, q] = cache;
+    if (p.row === r) return p.values;
+    if (q.row === r) return q.values;
+    const slot = p.row === keep ? q : p;
+    horizontalRow(src, r, cols, slot.values);
+    slot.row = r;
+    return slot.values;
+  };
   for (let y = 0; y < height; y++) {
-    const top = (rows.lo[y] as number) * rowLength;
-    const bottom = (rows.hi[y] as number) * rowLength;
+    const topRow = rows.lo[y] as number;
+    const bottomRow = rows.hi[y] as number;
+    const top = across(topRow, bottomRow);
+    const bottom = across(bottomRow, topRow);
     const fy = rows.frac[y] as number;
-    for (let x = 0; x < width; x++) {
-      const left = (cols.lo[x] as number) * stride;
-      const right = (cols.hi[x] as number) * stride;
-      const fx = cols.frac[x] as number;
-      for (let c = 0; c < 3; c++) {
-        const tl = data[top + left + c] as number;
-        const tr = data[top + right + c] as number;
-        const bl = data[bottom + left + c] as number;
-        const br = data[bottom + right + c] as number;
-        const t = tl + (tr - tl) * fx;
-        const b = bl + (br - bl) * fx;
-        const v = t + (b - t) * fy;
-        out[o++] = v < 0 ? 0 : v > 255 ? 255 : v;
+    const o = y * n;
+    if (!norm) {
+      for (let j = 0; j < n; j++) {
+        const t = top[j] as number;
+        const v = t + ((bottom[j] as number) - t) * fy;
+        out[o + j] = v < 0 ? 0 : v > 255 ? 255 : v;
       }
+      continue;
+    }
+    const { m0, m1, m2, scale, bgr } = norm;
+    for (let j = 0; j < n; j += 3) {
+      const tr = top[j] as number;
+      const tg = top[j + 1] as number;
+      const tb = top[j + 2] as number;
+      const vr = tr + ((bottom[j] as number) - tr) * fy;
+      const vg = tg + ((bottom[j + 1] as number) - tg) * fy;
+      const vb = tb + ((bottom[j + 2] as number) - tb) * fy;
+      // Rounded to float32 first, as the stored resize value that normaliseRgb reads.
+      const r = (Math.fround(vr < 0 ? 0 : vr > 255 ? 255 : vr) - m0) * scale;
+      const g = (Math.fround(vg < 0 ? 0 : vg > 255 ? 255 : vg) - m1) * scale;
+      const b = (Math.fround(vb < 0 ? 0 : vb > 255 ? 255 : vb) - m2) * scale;
+      out[o + j] = bgr ? b : r;
+      out[o + j + 1] = g;
+      out[o + j + 2] = bgr ? r : b;
     }
   }
   return out;
@@ -128,6 +195,10 @@ function bilinear(src: Plane, height: number, width: number): Float32Array {
  * weights are convex, so values stay within 0..255 and the clip only removes rounding).
  */
 export function resizeRgb(pixels: Pixels, size: readonly [number, number]): Float32Array {
+  return resize(pixels, size, null);
+}
+
+function resize(pixels: Pixels, size: readonly [number, number], norm: Normalise | null): Float32Array {
   checkPixels(pixels);
   const [h, w] = size;
   const { width, height, channels, data } = pixels;
@@ -141,21 +212,22 @@ export function resizeRgb(pixels: Pixels, size: readonly [number, number]): Floa
         rgb[j + 1] = data[i + 1] as number;
         rgb[j + 2] = data[i + 2] as number;
       }
-    return rgb;
+    return norm ? normaliseInPlace(rgb, norm) : rgb;
   }
   const factor = Math.floor(Math.min(height / h, width / w));
-  return bilinear(factor >= 2 ? blockAverage(src, factor) : src, h, w);
+  return bilinear(factor >= 2 ? blockAverage(src, factor) : src, h, w, norm);
 }
 
-/** RGB 0..255 values [.. * 3] -> network input in place: (x - mean) * scale, in the model's channel order. */
-export function normaliseRgb(rgb: Float32Array, prep: Preprocessing): Float32Array {
-  const bgr = prep.channelOrder === 'bgr';
+function normalisation(prep: Preprocessing): Normalise {
   const [m0, m1, m2] = [prep.mean[0] ?? 0, prep.mean[1] ?? 0, prep.mean[2] ?? 0];
-  const s = prep.scale;
+  return { m0, m1, m2, scale: prep.scale, bgr: prep.channelOrder === 'bgr' };
+}
+
+function normaliseInPlace(rgb: Float32Array, { m0, m1, m2, scale, bgr }: Normalise): Float32Array {
   for (let i = 0; i < rgb.length; i += 3) {
-    const r = ((rgb[i] as number) - m0) * s;
-    const g = ((rgb[i + 1] as number) - m1) * s;
-    const b = ((rgb[i + 2] as number) - m2) * s;
+    const r = ((rgb[i] as number) - m0) * scale;
+    const g = ((rgb[i + 1] as number) - m1) * scale;
+    const b = ((rgb[i + 2] as number) - m2) * scale;
     rgb[i] = bgr ? b : r;
     rgb[i + 1] = g;
     rgb[i + 2] = bgr ? r : b;
@@ -163,7 +235,15 @@ export function normaliseRgb(rgb: Float32Array, prep: Preprocessing): Float32Arr
   return rgb;
 }
 
-/** Decoded pixels -> the network input [H * W * 3] of one image (resize, then normalisation). */
+/** RGB 0..255 values [.. * 3] -> network input in place: (x - mean) * scale, in the model's channel order. */
+export function normaliseRgb(rgb: Float32Array, prep: Preprocessing): Float32Array {
+  return normaliseInPlace(rgb, normalisation(prep));
+}
+
+/**
+ * Decoded pixels -> the network input [H * W * 3] of one image: the resize, normalised as it writes each
+ * pixel (the values of normaliseRgb(resizeRgb(..)) exactly, in one pass).
+ */
 export function networkInputData(pixels: Pixels, prep: Preprocessing): Float32Array {
-  return normaliseRgb(resizeRgb(pixels, prep.inputSize), prep);
+  return resize(pixels, prep.inputSize, normalisation(prep));
 }
