@@ -232,6 +232,71 @@ describe.each(NODE_BACKENDS)('top-k scan on %s', (backend) => {
     tf.dispose(inputs);
   });
 
+  it.runIf(backend === 'webgpu')(
+    'on WebGPU writes array inputs into GPU buffers as they arrive, in any order, and frees them',
+    async () => {
+      const li = index('conv3');
+      const device = (tf.backend() as unknown as { device: GPUDevice }).device;
+      const imageBytes = H * W * 3 * 4;
+      const writes: number[] = [];
+      const written = new Set<GPUBuffer>();
+      // Buffers of four images' size that can be written to (tfjs's copies of them have the same usage).
+      const created: GPUBuffer[] = [];
+      const destroyed = new Set<GPUBuffer>();
+      const { queue } = device;
+      const writeBuffer = queue.writeBuffer.bind(queue);
+      const createBuffer = device.createBuffer.bind(device);
+      queue.writeBuffer = ((buffer: GPUBuffer, offset: number, data: ArrayBufferView) => {
+        if (created.includes(buffer)) {
+          writes.push(offset / imageBytes);
+          written.add(buffer);
+        }
+        writeBuffer(buffer, offset, data as Float32Array<ArrayBuffer>);
+      }) as typeof queue.writeBuffer;
+      device.createBuffer = ((descriptor: GPUBufferDescriptor) => {
+        const buffer = createBuffer(descriptor);
+        if (descriptor.size === 4 * imageBytes && descriptor.usage & GPUBufferUsage.COPY_DST) {
+          created.push(buffer);
+          const destroy = buffer.destroy.bind(buffer);
+          buffer.destroy = () => {
+            destroyed.add(buffer);
+            destroy();
+          };
+        }
+        return buffer;
+      }) as typeof device.createBuffer;
+      try {
+        const values = images.slice(0, COUNT).map((p) => networkInputData(p, smallSpec.preprocessing));
+        const before = tf.memory().numTensors;
+        // Each batch of 4 arrives last image first (the last batch has 2).
+        const reversed = (i: number) =>
+          new Promise<Float32Array | null>((resolve) =>
+            setTimeout(() => resolve(values[i] ?? null), 4 * (3 - (i % 4))),
+          );
+        const state = await topKScan(model, reversed, { layer: 'conv3', channels: [0, 3], batchSize: 4 });
+        for (const c of [0, 3]) expectSameTop(channelTop(state, c), refTop(li, c), `channel ${c}`);
+        expect(written.size).toBe(2);
+        expect([...written].every((b) => destroyed.has(b))).toBe(true);
+        expect(writes).toEqual([3, 2, 1, 0, 3, 2, 1, 0, 3, 2, 1, 0, 1, 0]);
+        // A tensor among the images: that batch is stacked instead; the others still come from the buffers.
+        const tensor = tf.tidy(() =>
+          tf.squeeze(pixelsToInput(images[5]!, smallSpec.preprocessing), [0]),
+        ) as Tensor3D;
+        const mixed = await topKScan(model, (i) => (i === 5 ? tensor : values[i]), {
+          layer: 'conv3',
+          channels: [1],
+          batchSize: 4,
+        });
+        expectSameTop(channelTop(mixed, 1), refTop(li, 1), 'channel 1, one tensor among arrays');
+        tensor.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+      } finally {
+        queue.writeBuffer = writeBuffer;
+        device.createBuffer = createBuffer;
+      }
+    },
+  );
+
   it.runIf(full)('resumes from a state passed through JSON', async () => {
     const li = index('conv3');
     const half = 6;
