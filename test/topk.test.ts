@@ -297,6 +297,31 @@ describe.each(NODE_BACKENDS)('top-k scan on %s', (backend) => {
     },
   );
 
+  it('computes one batch ahead on a GPU and none on the CPU backends, with the same result', async () => {
+    const li = index('conv3');
+    const before = tf.memory().numTensors;
+    const ahead = backend === 'webgpu' ? 1 : 0;
+    // [inFlight option, batches queued at each report]; 14 images in batches of 4, 4, 4 and 2.
+    const cases: [number | undefined, number][] = [
+      [undefined, ahead],
+      [1 - ahead, 1 - ahead],
+    ];
+    for (const [inFlight, queuedAhead] of cases) {
+      // At each report the batches still queued hold their numbers in one tensor each.
+      const queued: number[] = [];
+      const state = await topKScan(model, images.slice(0, COUNT), {
+        layer: 'conv3',
+        channels: [1, 2],
+        batchSize: 4,
+        ...(inFlight === undefined ? {} : { inFlight }),
+        onProgress: () => queued.push(tf.memory().numTensors - before),
+      });
+      expect(queued).toEqual([...Array(4 - queuedAhead).fill(queuedAhead), ...Array(queuedAhead).fill(0)]);
+      for (const c of [1, 2]) expectSameTop(channelTop(state, c), refTop(li, c), `channel ${c}, ${inFlight}`);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
   it.runIf(full)('resumes from a state passed through JSON', async () => {
     const li = index('conv3');
     const half = 6;

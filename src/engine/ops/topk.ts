@@ -77,6 +77,11 @@ export interface TopKOptions {
   /** Called after each batch with the images done so far, `total` and a copy of the state. */
   onProgress?: (done: number, total: number | undefined, state: TopKState) => void;
   signal?: AbortSignal;
+  /**
+   * Batches computed ahead of the one being read (default 1 on a GPU, so that it computes the next batch
+   * while this thread reads and merges one; 0 on the CPU backends, where a batch is computed when queued).
+   */
+  inFlight?: number;
 }
 
 function mapLayer(model: ZfModel, name: string): ResolvedLayer {
@@ -425,45 +430,51 @@ export async function topKScan(
   const images = batchReader(model, source, batchSize, device);
   const read = (start: number): Promise<Batch> => {
     throwIfAborted(options.signal);
-    return images.read(start);
+    const batch = images.read(start);
+    batch.catch(() => undefined); // handled where it is awaited (or in finally)
+    return batch;
   };
-  let following: Promise<Batch> | null = null;
-  let stats: Tensor | null = null;
-  let reading: Promise<unknown> | null = null;
+  const depth = 1 + Math.max(0, Math.floor(options.inFlight ?? (isCpuBackend() ? 0 : 1)));
+  const [h, w] = layer.outShape as [number, number, number];
+  const c = state.channels.length;
+  let pending: Promise<Batch> | null = read(state.imagesDone);
+  const queued: { batch: Batch; computed: BatchStats; values: Promise<unknown> }[] = [];
   try {
-    let next = await read(state.imagesDone);
-    while (next.inputs.length > 0) {
-      throwIfAborted(options.signal);
-      // The next images are read (and decoded, where that happens off this thread) while the backend
-      // computes this batch.
-      following = read(next.start + next.inputs.length);
-      following.catch(() => undefined); // handled where it is awaited (or in finally)
-      const computed = batchStats(model, layer, state.channels, next);
-      stats = computed.tensor;
-      const values = stats.data();
-      reading = values;
-      const data = (await values) as Float32Array;
-      reading = null;
-      stats.dispose();
-      stats = null;
-      const [h, w] = layer.outShape as [number, number, number];
-      const n = next.inputs.length;
-      const c = state.channels.length;
-      merge(state, layer, next.start, n, computed.reduced ? data : reduceMaps(data, n, h * w, c));
-      state.imagesDone = next.start + next.inputs.length;
-      next = await following;
-      following = null;
+    for (;;) {
+      while (pending && queued.length < depth) {
+        const batch: Batch = await pending;
+        pending = null;
+        if (batch.inputs.length === 0) break;
+        throwIfAborted(options.signal);
+        // The next images are read (and decoded, where that happens off this thread) while the backend
+        // computes this batch (and, on a GPU, the one before it).
+        pending = read(batch.start + batch.inputs.length);
+        const computed = batchStats(model, layer, state.channels, batch);
+        queued.push({ batch, computed, values: computed.tensor.data() });
+      }
+      const head = queued[0];
+      if (!head) break;
+      const data = (await head.values) as Float32Array;
+      queued.shift();
+      head.computed.tensor.dispose();
+      const { start, inputs } = head.batch;
+      const n = inputs.length;
+      merge(state, layer, start, n, head.computed.reduced ? data : reduceMaps(data, n, h * w, c));
+      state.imagesDone = start + n;
       options.onProgress?.(state.imagesDone, options.total, copyState(state));
       // A turn of the event loop per batch: on the CPU backends every await above can resolve at once, and
       // a cancel (or any other worker message) would otherwise wait for the whole scan.
       await nextTask();
+      throwIfAborted(options.signal);
     }
     return state;
   } finally {
-    if (reading) await reading.catch(() => undefined);
-    stats?.dispose();
+    for (const { computed, values } of queued) {
+      await values.catch(() => undefined);
+      computed.tensor.dispose();
+    }
     // A read still running settles before the source is closed.
-    if (following) await following.catch(() => null);
+    if (pending) await pending.catch(() => null);
     await images.close();
     device?.dispose();
   }
