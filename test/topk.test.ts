@@ -354,6 +354,22 @@ describe.each(NODE_BACKENDS)('top-k scan on %s', (backend) => {
     await expect(topKScan(model, images, { layer: 'conv2', state: saved })).rejects.toThrow(SpecError);
   });
 
+  it('a cancel after the last batch is reported returns the finished scan', async () => {
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    const state = await topKScan(model, images.slice(0, 8), {
+      layer: 'conv1',
+      channels: [0],
+      batchSize: 4,
+      signal: controller.signal,
+      onProgress: (done) => {
+        if (done === 8) controller.abort();
+      },
+    });
+    expect(state.imagesDone).toBe(8);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('stops when cancelled, leaks nothing, and the last progress state resumes', async () => {
     const before = tf.memory().numTensors;
     const controller = new AbortController();

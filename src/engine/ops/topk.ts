@@ -179,8 +179,9 @@ function networkInput(model: ZfModel, image: ScanImage): Input {
  * arrives (queue.writeBuffer: one copy of each image, made while the batch before computes), so that a
  * complete batch needs no stacking in JavaScript and no upload of its own (tens of milliseconds on the
  * thread that feeds the GPU for a batch of 128, while the GPU waited). Two buffers take turns, one per batch
- * read. A batch's tensor is a copy of its buffer, made on the device and submitted when the tensor is
- * made, before any image of the batch after it is written.
+ * read. A batch's tensor is a copy of its buffer, made on the device and submitted when the tensor is made;
+ * a buffer is written again two batches later, by a read that starts after the batch between was made into
+ * a tensor (and with it this one), so a batch computed ahead never sees the images of the batch after it.
  */
 class DeviceBatches {
   private readonly buffers: GPUBuffer[];
@@ -465,7 +466,6 @@ export async function topKScan(
       // A turn of the event loop per batch: on the CPU backends every await above can resolve at once, and
       // a cancel (or any other worker message) would otherwise wait for the whole scan.
       await nextTask();
-      throwIfAborted(options.signal);
     }
     return state;
   } finally {
