@@ -13,8 +13,8 @@ import { WorkerPool, type PoolWorker } from './workerPool';
 
 /**
  * Decoding workers to start for a tfjs backend. On a GPU backend the device computes a batch in a fraction
- * of the time its images take to decode (an H200 runs the default model at about 21,000 images/s; a small
- * PNG costs a core a few milliseconds), so a scan goes as fast as the decoding: every core but two (the
+ * of the time its images take to decode (an H200 runs the default model at 6,000-21,000 images/s; a small
+ * PNG costs a core a millisecond or more), so a scan goes as fast as the decoding: every core but two (the
  * page's and the one feeding the GPU) decodes, 1 to 8. On the CPU backends the network already runs on every
  * core (wasm: up to 8 threads), and each decoding worker takes its core's share from it: one worker decodes,
  * resizes and normalises an image in about a tenth of the CPU time the network spends on it, so it keeps pace
