@@ -256,8 +256,8 @@ const modelInfo = (name: string, source: ModelSource): ModelInfo => ({
   description: '',
   inputSize: [4, 4],
   mapLayers: [
-    { name: 'conv1', type: 'conv', height: 2, width: 2, channels: 3 },
-    { name: 'conv2', type: 'conv', height: 1, width: 1, channels: 5 },
+    { name: 'conv1', type: 'conv', height: 2, width: 2, channels: 3, inputs: ['input'] },
+    { name: 'conv2', type: 'conv', height: 1, width: 1, channels: 5, inputs: ['conv1'] },
   ],
   classes: 2,
   parameters: 10,

@@ -45,6 +45,12 @@ export interface MapLayerInfo {
   height: number;
   width: number;
   channels: number;
+  /**
+   * Names of the layers this layer reads, in order ('input' is the network input). A chain model's layer
+   * reads the one before it; graph models (ResNet, GoogLeNet, ...) have layers with several inputs.
+   * Layers that are not map layers (e.g. an Add of two branches is one; a flatten is not) may be named here.
+   */
+  inputs: string[];
 }
 
 /** What the UI needs to know about the loaded model; everything comes from its spec. */

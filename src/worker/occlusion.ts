@@ -33,7 +33,7 @@ export interface VisualizerContext {
 
 /** The model's last conv layer (conv5 in ZFNet), or its last feature-map layer. */
 export function lastConvLayer(model: ZfModel): string {
-  const maps = model.layers.filter((l) => isMapLayer(l.spec));
+  const maps = model.layers.filter((l) => isMapLayer(l));
   const convs = maps.filter((l) => l.spec.type === 'conv');
   const layer = convs[convs.length - 1] ?? maps[maps.length - 1];
   if (!layer) throw new SpecError('the model has no feature-map layer');
@@ -88,7 +88,7 @@ export function createVisualizerApi(ctx: VisualizerContext): VisualizerApi {
       const analysis = ctx.requireImage(imageId);
       const name = layerName ?? lastConvLayer(m);
       const layer = findLayer(m.layers, name);
-      if (!isMapLayer(layer.spec)) throw new SpecError(`layer "${name}" has no feature maps`);
+      if (!isMapLayer(layer)) throw new SpecError(`layer "${name}" has no feature maps`);
       const maps = analysis.pass.outputs[layer.index];
       const out = analysis.pass.outputs[analysis.pass.last];
       if (!maps || maps.rank !== 4 || !out) throw new Error(`the forward pass kept no maps for ${name}`);

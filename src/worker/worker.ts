@@ -11,6 +11,7 @@ import {
   featureMapsToRgba,
   findLayer,
   isMapLayer,
+  NETWORK_INPUT,
   rgbToRgba,
   SpecError,
   tf,
@@ -82,7 +83,7 @@ function warm(m: ZfModel): void {
       // The views' defaults: scans of the first feature-map layer (selected at start) and of the last
       // conv layer; occlusion maps of the last conv layer.
       const deepest = lastConvLayer(m);
-      const first = m.layers.find((l) => isMapLayer(l.spec))?.spec.name ?? deepest;
+      const first = m.layers.find((l) => isMapLayer(l))?.spec.name ?? deepest;
       await warmShapes(m, {
         scan: { batch: TOP9_BATCH, layers: [first, deepest] },
         occlusion: { batch: OCCLUSION_MAX_BATCH, layer: deepest },
@@ -105,13 +106,14 @@ function describeModel(m: ZfModel): ModelInfo {
   const mapLayers: MapLayerInfo[] = [];
   for (const layer of m.layers) {
     const shape = layer.outShape;
-    if (isMapLayer(layer.spec) && shape.length === 3) {
+    if (isMapLayer(layer) && shape.length === 3) {
       mapLayers.push({
         name: layer.spec.name,
         type: layer.spec.type,
         height: shape[0],
         width: shape[1],
         channels: shape[2],
+        inputs: layer.inputs.map((at) => (at < 0 ? NETWORK_INPUT : (m.layers[at]?.spec.name ?? ''))),
       });
     }
   }
@@ -254,7 +256,7 @@ const api: LensWorkerApi = {
       const m = requireModel();
       const analysis = requireImage(imageId);
       const layer = findLayer(m.layers, layerName);
-      if (!isMapLayer(layer.spec)) throw new SpecError(`layer "${layerName}" has no feature maps`);
+      if (!isMapLayer(layer)) throw new SpecError(`layer "${layerName}" has no feature maps`);
       const maps = analysis.pass.outputs[layer.index];
       if (!maps || maps.rank !== 4) throw new Error(`the forward pass kept no maps for ${layerName}`);
       const t0 = performance.now();

@@ -154,6 +154,8 @@ export function refForward(layers: ResolvedLayer[], weights: WeightMap, input: M
         y = { ...x, v: e.map((v) => v / z) };
         break;
       }
+      default:
+        throw new Error(`the chain reference has no ${s.type} layer`);
     }
     outputs.push(y);
     switches.push(sw);

@@ -35,7 +35,7 @@ export interface OcclusionJson {
 
 /** The layer mapped by default: conv5, or the last convolution. */
 export function defaultOcclusionLayer(model: ZfModel): ResolvedLayer {
-  const conv5 = model.layers.find((l) => l.spec.name === 'conv5' && isMapLayer(l.spec));
+  const conv5 = model.layers.find((l) => l.spec.name === 'conv5' && isMapLayer(l));
   if (conv5) return conv5;
   const convs = model.layers.filter((l) => l.spec.type === 'conv');
   const last = convs[convs.length - 1];
@@ -100,7 +100,7 @@ async function occlude(
   const batchSize = intOption(values, 'batch', 1);
   const layer =
     typeof values.layer === 'string' ? findLayer(model.layers, values.layer) : defaultOcclusionLayer(model);
-  if (!isMapLayer(layer.spec)) {
+  if (!isMapLayer(layer)) {
     throw new CliError(
       `--layer ${layer.spec.name} is a ${layer.spec.type} layer; occlusion maps need a feature-map layer (conv, relu, lrn or maxpool)`,
     );

@@ -132,7 +132,7 @@ interface Top9Options {
 
 async function top9(model: ZfModel, options: Top9Options): Promise<Top9Run> {
   const layer = findLayer(model.layers, options.layer);
-  if (!isMapLayer(layer.spec))
+  if (!isMapLayer(layer))
     throw new CliError(
       `--layer ${layer.spec.name} is a ${layer.spec.type} layer; top activations need a feature-map layer (conv, relu, lrn or maxpool)`,
     );

@@ -5,9 +5,15 @@
  */
 import { fromFloat16Bits, toFloat16Bits } from './float16';
 import { resolveSpec, SpecError, type ModelSpec } from './spec';
+import { opOf } from '../graph/registry';
+import type { FieldKind } from '../graph/op';
 
 export const MODEL_FORMAT = 'zf-lens-model';
-export const MODEL_FORMAT_VERSION = 1;
+/**
+ * 2: layers form a graph (`inputs`, `aliases`), graph ops (avgpool, globalpool, affine, clip, leakyrelu,
+ * sigmoid, add, concat, pad), conv groups and dilation, input channels. Version 1 files (chains) load as they are.
+ */
+export const MODEL_FORMAT_VERSION = 2;
 
 export type WeightDtype = 'float32' | 'float16';
 
@@ -167,16 +173,35 @@ function isNumbers(v: unknown, length: number): boolean {
   return Array.isArray(v) && v.length === length && v.every((x) => typeof x === 'number');
 }
 
-/** Field types of each layer type (values are checked further by resolveSpec). */
-const LAYER_FIELDS: Record<string, Record<string, 'number' | 'boolean' | 'pair' | 'pad' | string[]>> = {
-  conv: { filters: 'number', kernel: 'pair', stride: 'pair', pad: 'pad', relu: 'boolean' },
-  relu: {},
-  lrn: { region: ['across', 'within'], size: 'number', alpha: 'number', beta: 'number', bias: 'number' },
-  maxpool: { kernel: 'pair', stride: 'pair', pad: 'pad', ceil: 'boolean' },
-  flatten: { order: ['hwc', 'chw'] },
-  dense: { units: 'number', relu: 'boolean' },
-  softmax: {},
-};
+function fieldOk(v: unknown, kind: FieldKind): boolean {
+  if (typeof kind !== 'string') return typeof v === 'string' && kind.includes(v);
+  switch (kind) {
+    case 'pair':
+      return isNumbers(v, 2);
+    case 'pad':
+      return isNumbers(v, 4);
+    case 'optional-pair':
+      return v === undefined || isNumbers(v, 2);
+    case 'optional-number':
+      return v === undefined || typeof v === 'number';
+    case 'number-or-null':
+      return v === null || typeof v === 'number';
+    default:
+      return typeof v === kind;
+  }
+}
+
+function fieldWant(kind: FieldKind): string {
+  if (typeof kind !== 'string') return kind.map((k) => `"${k}"`).join(' or ');
+  const words: Record<string, string> = {
+    pair: '[h, w]',
+    pad: '[top, bottom, left, right]',
+    'optional-pair': '[h, w] or absent',
+    'optional-number': 'a number or absent',
+    'number-or-null': 'a number or null',
+  };
+  return words[kind] ?? `a ${kind}`;
+}
 
 /** Checks the JSON types of a spec, so resolveSpec only ever sees well-typed values. */
 function checkSpecTypes(spec: ModelSpec): void {
@@ -195,7 +220,8 @@ function checkSpecTypes(spec: ModelSpec): void {
     typeof prep.scale !== 'number' ||
     !Number.isFinite(prep.scale) ||
     prep.scale === 0 ||
-    (prep.channelOrder !== 'rgb' && prep.channelOrder !== 'bgr')
+    (prep.channelOrder !== 'rgb' && prep.channelOrder !== 'bgr') ||
+    (prep.channels !== undefined && typeof prep.channels !== 'number')
   ) {
     throw new ModelFormatError(
       'model.json: spec.preprocessing must have inputSize [h, w], mean [r, g, b], a finite non-zero scale and channelOrder "rgb" or "bgr"',
@@ -204,24 +230,22 @@ function checkSpecTypes(spec: ModelSpec): void {
   (s.layers as unknown[]).forEach((layer, i) => {
     if (!isRecord(layer) || typeof layer.name !== 'string' || typeof layer.type !== 'string')
       throw new ModelFormatError(`model.json: layer ${i} must be an object with a string name and type`);
-    const fields = LAYER_FIELDS[layer.type];
+    const fields = opOf(layer.type)?.fields;
     if (!fields)
       throw new ModelFormatError(`model.json: layer ${i} ("${layer.name}") has unknown type "${layer.type}"`);
     for (const [field, kind] of Object.entries(fields)) {
-      const v = layer[field];
-      const ok = Array.isArray(kind)
-        ? typeof v === 'string' && kind.includes(v)
-        : kind === 'pair'
-          ? isNumbers(v, 2)
-          : kind === 'pad'
-            ? isNumbers(v, 4)
-            : typeof v === kind;
-      if (!ok) {
-        const want = Array.isArray(kind)
-          ? kind.map((k) => `"${k}"`).join(' or ')
-          : ({ pair: '[h, w]', pad: '[top, bottom, left, right]' }[kind as string] ?? `a ${String(kind)}`);
-        throw new ModelFormatError(`model.json: layer ${i} ("${layer.name}"): ${field} must be ${want}`);
+      if (!fieldOk(layer[field], kind)) {
+        throw new ModelFormatError(
+          `model.json: layer ${i} ("${layer.name}"): ${field} must be ${fieldWant(kind)}`,
+        );
       }
+    }
+    for (const field of ['inputs', 'aliases'] as const) {
+      const v = layer[field];
+      if (v !== undefined && !(Array.isArray(v) && v.every((x) => typeof x === 'string')))
+        throw new ModelFormatError(
+          `model.json: layer ${i} ("${layer.name}"): ${field} must be a list of names`,
+        );
     }
   });
 }

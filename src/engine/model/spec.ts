@@ -1,26 +1,49 @@
 /**
- * The model spec: an ordered chain of layers plus preprocessing and labels. One spec format describes the
- * paper's ZFNet, the ONNX zoo's ZFNet-512, Caffe's ZF and the embedded default model; every size, padding,
- * LRN kind and flatten order used by the engine comes from here.
+ * The model spec: a directed acyclic graph of layers in topological order, plus preprocessing and labels. One
+ * spec format describes the paper's ZFNet, the ONNX zoo's ZFNet-512, Caffe's ZF, the embedded default model
+ * and the graphs of torchvision's classifiers (ResNet, GoogLeNet, DenseNet, ...). Each layer reads the outputs
+ * of the layers named in `inputs` (absent: the layer before it, or the network input for the first layer);
+ * what a layer type means (shape rule, forward pass, projections, receptive field, stored fields) lives in
+ * its op module under ../graph/ops, listed in ../graph/registry.ts.
  */
+import { SpecError } from './specError';
+import { opOf } from '../graph/registry';
+
+export { SpecError };
 
 /** Explicit padding in pixels: [top, bottom, left, right]. */
 export type Padding = [number, number, number, number];
 
-export interface ConvLayer {
-  type: 'conv';
+/** The name by which `inputs` refers to the network input (no layer may take it). */
+export const NETWORK_INPUT = 'input';
+
+interface LayerBase {
   name: string;
+  /** Names of the layers this layer reads, in order; 'input' is the network input. Absent: the previous layer. */
+  inputs?: string[];
+  /**
+   * Other names of this layer's output in the file it came from (ONNX node and tensor names, Caffe layer
+   * and blob names), so a layer can be chosen by them.
+   */
+  aliases?: string[];
+}
+
+export interface ConvLayer extends LayerBase {
+  type: 'conv';
   filters: number;
   kernel: [number, number];
   stride: [number, number];
   pad: Padding;
   /** A ReLU fused after the convolution: the layer's output is then the rectified map. */
   relu: boolean;
+  /** Channel groups (default 1; the input's channel count for a depthwise convolution). */
+  groups?: number;
+  /** Kernel dilation (default [1, 1]). */
+  dilation?: [number, number];
 }
 
-export interface ReluLayer {
+export interface ReluLayer extends LayerBase {
   type: 'relu';
-  name: string;
 }
 
 /**
@@ -28,9 +51,8 @@ export interface ReluLayer {
  * `y = x / (bias + alpha / n * sum(x^2 over the window))^beta`, where the window is `size` neighbouring
  * channels ('across', n = size) or a size x size square inside the map ('within', n = size^2, zero padded).
  */
-export interface LrnLayer {
+export interface LrnLayer extends LayerBase {
   type: 'lrn';
-  name: string;
   region: 'across' | 'within';
   size: number;
   alpha: number;
@@ -38,9 +60,8 @@ export interface LrnLayer {
   bias: number;
 }
 
-export interface MaxPoolLayer {
+export interface MaxPoolLayer extends LayerBase {
   type: 'maxpool';
-  name: string;
   kernel: [number, number];
   stride: [number, number];
   pad: Padding;
@@ -48,27 +69,95 @@ export interface MaxPoolLayer {
   ceil: boolean;
 }
 
-export interface FlattenLayer {
+/** Average pooling; windows past the input see zeros, divided by the window's size or by its count inside. */
+export interface AvgPoolLayer extends LayerBase {
+  type: 'avgpool';
+  kernel: [number, number];
+  stride: [number, number];
+  pad: Padding;
+  /** Ceil rounding of the output size (a window may not start in the end padding). */
+  ceil: boolean;
+  /** Divide by the whole window, padding included (ONNX count_include_pad = 1), else by the values inside. */
+  countIncludePad: boolean;
+}
+
+/** Mean or maximum over each whole map: [H, W, C] -> [1, 1, C]. */
+export interface GlobalPoolLayer extends LayerBase {
+  type: 'globalpool';
+  kind: 'avg' | 'max';
+}
+
+export interface FlattenLayer extends LayerBase {
   type: 'flatten';
-  name: string;
   /** Order of the flattened features: 'hwc' (NHWC reshape) or 'chw' (ONNX / Caffe). */
   order: 'hwc' | 'chw';
 }
 
-export interface DenseLayer {
+export interface DenseLayer extends LayerBase {
   type: 'dense';
-  name: string;
   units: number;
   relu: boolean;
 }
 
-export interface SoftmaxLayer {
+export interface SoftmaxLayer extends LayerBase {
   type: 'softmax';
-  name: string;
+}
+
+/** Per-channel x * scale + shift (inference batch norm; Mul / Add / Sub / Div by a constant). */
+export interface AffineLayer extends LayerBase {
+  type: 'affine';
+}
+
+/** min(max(x, min), max); null: no bound. Clip(0, 6) is ReLU6. */
+export interface ClipLayer extends LayerBase {
+  type: 'clip';
+  min: number | null;
+  max: number | null;
+}
+
+export interface LeakyReluLayer extends LayerBase {
+  type: 'leakyrelu';
+  alpha: number;
+}
+
+export interface SigmoidLayer extends LayerBase {
+  type: 'sigmoid';
+}
+
+/** Elementwise sum of two or more inputs of one shape (a residual connection). */
+export interface AddLayer extends LayerBase {
+  type: 'add';
+}
+
+/** Inputs joined along the channel axis (features for vectors). */
+export interface ConcatLayer extends LayerBase {
+  type: 'concat';
+}
+
+/** Constant spatial padding of maps. */
+export interface PadLayer extends LayerBase {
+  type: 'pad';
+  pad: Padding;
+  value: number;
 }
 
 export type LayerSpec =
-  ConvLayer | ReluLayer | LrnLayer | MaxPoolLayer | FlattenLayer | DenseLayer | SoftmaxLayer;
+  | ConvLayer
+  | ReluLayer
+  | LrnLayer
+  | MaxPoolLayer
+  | AvgPoolLayer
+  | GlobalPoolLayer
+  | FlattenLayer
+  | DenseLayer
+  | SoftmaxLayer
+  | AffineLayer
+  | ClipLayer
+  | LeakyReluLayer
+  | SigmoidLayer
+  | AddLayer
+  | ConcatLayer
+  | PadLayer;
 
 export type LayerType = LayerSpec['type'];
 
@@ -81,6 +170,8 @@ export interface Preprocessing {
   scale: number;
   /** Channel order the network expects. */
   channelOrder: 'rgb' | 'bgr';
+  /** Input channels (default 3). Raw tensors (`run`) may have any count; images give 1 (grey) or 3. */
+  channels?: number;
 }
 
 export interface ModelSpec {
@@ -94,9 +185,17 @@ export interface ModelSpec {
 /** Shape of one layer's output for a single image: [H, W, C] for maps, [units] after flatten. */
 export type LayerShape = [number, number, number] | [number];
 
+/** The index by which a resolved layer refers to the network input among its inputs. */
+export const INPUT_INDEX = -1;
+
 export interface ResolvedLayer {
   spec: LayerSpec;
   index: number;
+  /** Indices of the layers it reads, in order (INPUT_INDEX = the network input); all smaller than `index`. */
+  inputs: number[];
+  /** Shapes of its inputs, in order. */
+  inShapes: LayerShape[];
+  /** Shape of its first input. */
   inShape: LayerShape;
   outShape: LayerShape;
   /** Padding actually applied (pools with ceil rounding get extra bottom/right rows). */
@@ -105,144 +204,73 @@ export interface ResolvedLayer {
   weights: { name: string; shape: number[] }[];
 }
 
-/** Layers whose output is a stack of feature maps that can be projected back to pixels. */
-export function isMapLayer(layer: LayerSpec): boolean {
-  return layer.type === 'conv' || layer.type === 'relu' || layer.type === 'lrn' || layer.type === 'maxpool';
+const MAP_TYPES = new Set<string>(['conv', 'relu', 'lrn', 'maxpool']);
+
+/**
+ * Layers whose output is a stack of feature maps that can be projected back to pixels. For a resolved layer
+ * this is any layer with an [H, W, C] output; for a bare spec (no shapes known), the chain layer types that
+ * always have one.
+ */
+export function isMapLayer(layer: LayerSpec | ResolvedLayer): boolean {
+  if ('spec' in layer) return layer.outShape.length === 3;
+  return MAP_TYPES.has(layer.type);
 }
 
-export class SpecError extends Error {
-  override name = 'SpecError';
-}
-
-function convOut(size: number, kernel: number, stride: number, padTotal: number): number {
-  return Math.floor((size + padTotal - kernel) / stride) + 1;
-}
-
-/** Output size of a pool with Caffe's ceil rounding; the last window must start inside the image or its top/left pad. */
-function ceilPoolOut(
-  size: number,
-  kernel: number,
-  stride: number,
-  padBefore: number,
-  padAfter: number,
-): number {
-  let out = Math.ceil((size + padBefore + padAfter - kernel) / stride) + 1;
-  if (padBefore > 0 && (out - 1) * stride >= size + padBefore) out -= 1;
-  return out;
-}
-
-function positiveInts(values: number[]): boolean {
-  return values.every((v) => Number.isInteger(v) && v > 0);
-}
-
-function nonNegativeInts(values: number[]): boolean {
-  return values.every((v) => Number.isInteger(v) && v >= 0);
+/** Input channels of a spec (3 unless the preprocessing says otherwise). */
+export function inputChannels(prep: Preprocessing): number {
+  return prep.channels ?? 3;
 }
 
 /**
- * Checks a spec and computes every layer's input/output shape and weight shapes.
+ * Checks a spec and computes every layer's inputs, input/output shapes and weight shapes.
  * Throws SpecError naming the offending layer.
  */
 export function resolveSpec(spec: ModelSpec): ResolvedLayer[] {
   const prep = spec.preprocessing;
   if (!positiveInts(prep.inputSize)) throw new SpecError(`input size must be two positive integers`);
-  const names = new Set<string>();
-  let shape: LayerShape = [prep.inputSize[0], prep.inputSize[1], 3];
+  const channels = inputChannels(prep);
+  if (!positiveInts([channels])) throw new SpecError(`input channels must be a positive integer`);
+  const index = new Map<string, number>([[NETWORK_INPUT, INPUT_INDEX]]);
+  const inputShape: LayerShape = [prep.inputSize[0], prep.inputSize[1], channels];
   const resolved: ResolvedLayer[] = [];
-  spec.layers.forEach((layer, index) => {
-    const where = `layer ${index} (${layer.name || layer.type})`;
+  spec.layers.forEach((layer, i) => {
+    const where = `layer ${i} (${layer.name || layer.type})`;
     if (!layer.name) throw new SpecError(`${where} has no name`);
-    if (names.has(layer.name)) throw new SpecError(`${where}: duplicate layer name "${layer.name}"`);
-    names.add(layer.name);
-    const inShape = shape;
-    let pad: Padding = [0, 0, 0, 0];
-    const weights: ResolvedLayer['weights'] = [];
-    const needMaps = (): [number, number, number] => {
-      if (inShape.length !== 3) throw new SpecError(`${where} (${layer.type}) needs feature maps as input`);
-      return inShape;
-    };
-    switch (layer.type) {
-      case 'conv': {
-        const [h, w, c] = needMaps();
-        if (!positiveInts([...layer.kernel, ...layer.stride, layer.filters]))
-          throw new SpecError(`${where}: kernel, stride and filters must be positive integers`);
-        if (!nonNegativeInts(layer.pad)) throw new SpecError(`${where}: padding must be non-negative`);
-        pad = layer.pad;
-        const oh = convOut(h, layer.kernel[0], layer.stride[0], pad[0] + pad[1]);
-        const ow = convOut(w, layer.kernel[1], layer.stride[1], pad[2] + pad[3]);
-        if (oh < 1 || ow < 1) throw new SpecError(`${where}: kernel larger than its ${h}x${w} input`);
-        shape = [oh, ow, layer.filters];
-        weights.push({
-          name: `${layer.name}/kernel`,
-          shape: [layer.kernel[0], layer.kernel[1], c, layer.filters],
-        });
-        weights.push({ name: `${layer.name}/bias`, shape: [layer.filters] });
-        break;
-      }
-      case 'relu':
-        shape = inShape;
-        break;
-      case 'lrn': {
-        needMaps();
-        if (!Number.isInteger(layer.size) || layer.size < 1 || layer.size % 2 === 0)
-          throw new SpecError(`${where}: LRN size must be an odd positive integer, got ${layer.size}`);
-        if (!(layer.beta >= 0) || !Number.isFinite(layer.alpha) || !(layer.bias > 0))
-          throw new SpecError(`${where}: LRN needs finite alpha, beta >= 0 and bias > 0`);
-        shape = inShape;
-        break;
-      }
-      case 'maxpool': {
-        const [h, w, c] = needMaps();
-        if (!positiveInts([...layer.kernel, ...layer.stride]))
-          throw new SpecError(`${where}: kernel and stride must be positive integers`);
-        if (!nonNegativeInts(layer.pad)) throw new SpecError(`${where}: padding must be non-negative`);
-        if (
-          layer.pad[0] >= layer.kernel[0] ||
-          layer.pad[1] >= layer.kernel[0] ||
-          layer.pad[2] >= layer.kernel[1] ||
-          layer.pad[3] >= layer.kernel[1]
-        )
-          throw new SpecError(`${where}: pool padding must be smaller than the kernel`);
-        let oh: number;
-        let ow: number;
-        pad = [...layer.pad];
-        if (layer.ceil) {
-          oh = ceilPoolOut(h, layer.kernel[0], layer.stride[0], pad[0], pad[1]);
-          ow = ceilPoolOut(w, layer.kernel[1], layer.stride[1], pad[2], pad[3]);
-          // Extra bottom/right padding makes a 'valid' pool produce the ceil-rounded size.
-          pad[1] = Math.max(pad[1], (oh - 1) * layer.stride[0] + layer.kernel[0] - h - pad[0]);
-          pad[3] = Math.max(pad[3], (ow - 1) * layer.stride[1] + layer.kernel[1] - w - pad[2]);
-        } else {
-          oh = convOut(h, layer.kernel[0], layer.stride[0], pad[0] + pad[1]);
-          ow = convOut(w, layer.kernel[1], layer.stride[1], pad[2] + pad[3]);
-        }
-        if (oh < 1 || ow < 1) throw new SpecError(`${where}: pool window larger than its ${h}x${w} input`);
-        shape = [oh, ow, c];
-        break;
-      }
-      case 'flatten': {
-        const [h, w, c] = needMaps();
-        shape = [h * w * c];
-        break;
-      }
-      case 'dense': {
-        if (inShape.length !== 1) throw new SpecError(`${where}: dense layer needs a flatten before it`);
-        if (!positiveInts([layer.units])) throw new SpecError(`${where}: units must be a positive integer`);
-        weights.push({ name: `${layer.name}/kernel`, shape: [inShape[0], layer.units] });
-        weights.push({ name: `${layer.name}/bias`, shape: [layer.units] });
-        shape = [layer.units];
-        break;
-      }
-      case 'softmax':
-        if (inShape.length !== 1) throw new SpecError(`${where}: softmax needs a vector input`);
-        shape = inShape;
-        break;
-      default: {
-        const unknown: { type?: unknown } = layer;
-        throw new SpecError(`${where}: unknown layer type "${String(unknown.type)}"`);
-      }
+    if (layer.name === NETWORK_INPUT)
+      throw new SpecError(`${where}: the name "${NETWORK_INPUT}" is reserved for the network input`);
+    if (index.has(layer.name)) throw new SpecError(`${where}: duplicate layer name "${layer.name}"`);
+    const op = opOf(layer.type);
+    if (!op) {
+      const unknown: { type?: unknown } = layer;
+      throw new SpecError(`${where}: unknown layer type "${String(unknown.type)}"`);
     }
-    resolved.push({ spec: layer, index, inShape, outShape: shape, pad, weights });
+    const names = layer.inputs ?? [i === 0 ? NETWORK_INPUT : (spec.layers[i - 1]?.name ?? '')];
+    const inputs = names.map((name) => {
+      const at = index.get(name);
+      if (at === undefined) {
+        throw new SpecError(`${where} reads "${name}", which is not the network input or a layer before it`);
+      }
+      return at;
+    });
+    const [least, most] = op.arity;
+    if (inputs.length < least || inputs.length > most) {
+      throw new SpecError(
+        `${where} (${layer.type}) takes ${least === most ? least : `${least} to ${most === Infinity ? 'any number of' : most}`} input${most === 1 ? '' : 's'}, got ${inputs.length}`,
+      );
+    }
+    const inShapes = inputs.map((at) => (at === INPUT_INDEX ? inputShape : resolved[at]!.outShape));
+    const rule = op.resolve(layer as never, inShapes, where);
+    resolved.push({
+      spec: layer,
+      index: i,
+      inputs,
+      inShapes,
+      inShape: inShapes[0]!,
+      outShape: rule.outShape,
+      pad: rule.pad ?? [0, 0, 0, 0],
+      weights: rule.weights ?? [],
+    });
+    index.set(layer.name, i);
   });
   const last = resolved[resolved.length - 1];
   if (
@@ -256,11 +284,21 @@ export function resolveSpec(spec: ModelSpec): ResolvedLayer[] {
   return resolved;
 }
 
-/** The layer to look up by its public name, or a SpecError listing the valid names. */
+function positiveInts(values: number[]): boolean {
+  return values.every((v) => Number.isInteger(v) && v > 0);
+}
+
+/**
+ * The layer to look up by its public name, or by a name it has in the file it came from (an ONNX node or
+ * tensor name); a SpecError listing the valid names otherwise.
+ */
 export function findLayer(layers: ResolvedLayer[], name: string): ResolvedLayer {
-  const layer = layers.find((l) => l.spec.name === name);
+  const layer =
+    layers.find((l) => l.spec.name === name) ?? layers.find((l) => l.spec.aliases?.includes(name));
   if (!layer) {
-    throw new SpecError(`unknown layer "${name}"; layers are: ${layers.map((l) => l.spec.name).join(', ')}`);
+    const names = layers.map((l) => l.spec.name);
+    const shown = names.length > 40 ? [...names.slice(0, 40), `... (${names.length} in all)`] : names;
+    throw new SpecError(`unknown layer "${name}"; layers are: ${shown.join(', ')}`);
   }
   return layer;
 }
@@ -268,4 +306,24 @@ export function findLayer(layers: ResolvedLayer[], name: string): ResolvedLayer 
 export function channelsOf(layer: ResolvedLayer): number {
   const s = layer.outShape;
   return s.length === 3 ? s[2] : s[0];
+}
+
+/** For each layer index, the indices of the layers that read its output (in order). */
+export function consumersOf(layers: readonly ResolvedLayer[]): number[][] {
+  const out: number[][] = layers.map(() => []);
+  for (const layer of layers) for (const at of layer.inputs) if (at >= 0) out[at]!.push(layer.index);
+  return out;
+}
+
+/** Indices of `targets` and every layer they depend on, ascending. */
+export function ancestorsOf(layers: readonly ResolvedLayer[], targets: Iterable<number>): number[] {
+  const seen = new Set<number>();
+  const stack = [...targets].filter((t) => t >= 0);
+  while (stack.length) {
+    const at = stack.pop()!;
+    if (seen.has(at)) continue;
+    seen.add(at);
+    for (const from of layers[at]?.inputs ?? []) if (from >= 0 && !seen.has(from)) stack.push(from);
+  }
+  return [...seen].sort((a, b) => a - b);
 }

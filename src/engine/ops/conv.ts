@@ -175,3 +175,99 @@ export function convBackward(
   if (phases) return polyphaseBackward(signal, phases, inShape, stride, pad);
   return tf.conv2dTranspose(signal, kernel, [signal.shape[0], ...inShape], stride, tfPad(pad));
 }
+
+/**
+ * A kernel [kh, kw, Cin, Cout] with dilation d as the equivalent undilated kernel of (k - 1) d + 1 taps,
+ * zeros between the original ones (so a dilated convolution and its transpose run as plain ones, on every
+ * backend and for every stride).
+ */
+export function dilateKernel(kernel: Tensor4D, dilation: [number, number]): Tensor4D {
+  const [dh, dw] = dilation;
+  if (dh === 1 && dw === 1) return kernel;
+  return tf.tidy(() => {
+    const [kh, kw, cin, cout] = kernel.shape;
+    // Rows: [kh, 1, kw * cin * cout] padded to [kh, dh, ...], the last dh - 1 rows dropped.
+    let k = tf.reshape(kernel, [kh, 1, kw * cin * cout]);
+    k = tf.pad(k, [
+      [0, 0],
+      [0, dh - 1],
+      [0, 0],
+    ]);
+    k = tf.slice(tf.reshape(k, [kh * dh, kw * cin * cout]), [0, 0], [(kh - 1) * dh + 1, -1]);
+    const rows = (kh - 1) * dh + 1;
+    k = tf.reshape(k, [rows, kw, 1, cin * cout]);
+    k = tf.pad(k, [
+      [0, 0],
+      [0, 0],
+      [0, dw - 1],
+      [0, 0],
+    ]);
+    k = tf.slice(tf.reshape(k, [rows, kw * dw, cin * cout]), [0, 0, 0], [rows, (kw - 1) * dw + 1, -1]);
+    return tf.reshape(k, [rows, (kw - 1) * dw + 1, cin, cout]) as Tensor4D;
+  });
+}
+
+/** Zeros inserted between rows and columns: [N, H, W, C] -> [N, H sy, W sx, C] (each value at (y sy, x sx)). */
+function spreadByStride(x: Tensor4D, stride: [number, number]): Tensor4D {
+  const [sy, sx] = stride;
+  if (sy === 1 && sx === 1) return x;
+  return tf.tidy(() => {
+    const [n, h, w, c] = x.shape;
+    let y: Tensor4D = x;
+    if (sy > 1) {
+      const rows = tf.pad(tf.reshape(y, [n, h, 1, w * c]), [
+        [0, 0],
+        [0, 0],
+        [0, sy - 1],
+        [0, 0],
+      ]);
+      y = tf.reshape(rows, [n, h * sy, w, c]);
+    }
+    if (sx > 1) {
+      const cols = tf.pad(tf.reshape(y, [n * h * sy, w, 1, c]), [
+        [0, 0],
+        [0, 0],
+        [0, sx - 1],
+        [0, 0],
+      ]);
+      y = tf.reshape(cols, [n, h * sy, w * sx, c]);
+    }
+    return y;
+  });
+}
+
+/**
+ * The transposed depthwise convolution (one filter per channel, multiplier 1): maps a signal at the output
+ * [N, Ho, Wo, C] back to the input [N, H, W, C] (inShape = [H, W, C]) with kernel [kh, kw, C, 1]. Done as
+ * forward ops every backend has: the signal spread by the stride (zeros between), shifted by kh - 1 - pad,
+ * and correlated with the kernel turned by 180 degrees.
+ */
+export function depthwiseBackward(
+  signal: Tensor4D,
+  kernel: Tensor4D,
+  inShape: [number, number, number],
+  stride: [number, number],
+  pad: Padding,
+): Tensor4D {
+  return tf.tidy(() => {
+    const [kh, kw] = kernel.shape;
+    const [h, w] = inShape;
+    const spread = spreadByStride(signal, stride);
+    const [, lh, lw] = spread.shape;
+    const frontY = kh - 1 - pad[0];
+    const frontX = kw - 1 - pad[2];
+    const backY = h + kh - 1 - frontY - lh;
+    const backX = w + kw - 1 - frontX - lw;
+    let d = tf.pad(spread, [
+      [0, 0],
+      [Math.max(0, frontY), Math.max(0, backY)],
+      [Math.max(0, frontX), Math.max(0, backX)],
+      [0, 0],
+    ]);
+    if (frontY < 0 || frontX < 0 || backY < 0 || backX < 0) {
+      d = cropMaps(d, Math.max(0, -frontY), Math.max(0, -frontX), h + kh - 1, w + kw - 1);
+    }
+    const turned = tf.reverse(kernel, [0, 1]);
+    return tf.depthwiseConv2d(d, turned, 1, 'valid');
+  });
+}

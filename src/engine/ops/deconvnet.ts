@@ -1,27 +1,33 @@
 /**
- * Projections of feature activations down to pixel space (Zeiler & Fergus 2013, section 2.1).
+ * Projections of feature activations down to pixel space (Zeiler & Fergus 2013, section 2.1), through any
+ * graph of layers.
  *
- * Walking from the chosen layer down to the input, each layer maps the signal back:
+ * The walk starts at the chosen layer with the chosen signal and goes backwards through the layers in
+ * reverse topological order; each layer maps the signal at its output back to its inputs with its op's
+ * backward rule (see ../graph/ops):
+ *  - conv: the transposed convolution with the same filters (bias ignored); dense: the transposed weights;
  *  - max pool: unpool, i.e. put each value at its window's switch (the forward argmax); values of
  *    overlapping windows that share a switch add up (a scatter-add, as max-pool backpropagation does);
- *  - ReLU (fused into a conv or standalone): 'deconv' rectifies the signal itself, 'backprop' masks it by
- *    where the forward activation was positive, 'guided' does both;
- *  - conv: the transposed convolution with the same filters (conv2dTranspose), bias ignored;
+ *  - average pool: each value spread evenly over its window; batch norm and constant Mul / Add: the scale;
+ *  - Add: the signal goes to every input; Concat: split back by channel; Flatten / Pad: reshaped / cropped;
+ *  - the ReLU family (ReLU fused into a conv or standalone, Clip at 0, LeakyRelu): 'deconv' rectifies the
+ *    signal itself, 'backprop' masks it by where the forward activation was positive, 'guided' does both;
  *  - LRN: 'deconv' passes the signal through unchanged (the paper does not invert contrast normalisation);
  *    'backprop' and 'guided' apply its exact gradient.
- * The result is in the network's input space, returned in RGB order at the model's input size.
+ * Where a layer's output feeds several layers, the signals coming back from them add up. The result is in the
+ * network's input space, returned in RGB order at the model's input size.
  */
 import { tf, type Tensor, type Tensor3D, type Tensor4D } from '../tf';
 import type { ForwardPass } from '../forward';
-import { convBackward, polyphaseKernels, preferredTransposeImpl } from './conv';
 import type { ZfModel } from '../model/model';
 import { inputSpaceToRgb } from '../model/preprocess';
-import { channelsOf, isMapLayer, SpecError, type ResolvedLayer } from '../model/spec';
-import { lrnBackward } from './lrn';
-import { cropMaps } from './crop';
-import { matchesSamePadding } from './pool';
+import { channelsOf, INPUT_INDEX, isMapLayer, SpecError, type ResolvedLayer } from '../model/spec';
+import { opOf } from '../graph/registry';
+import type { ProjectionMethod } from '../graph/op';
 
-export type ProjectionMethod = 'deconv' | 'backprop' | 'guided';
+export { unpool } from './pool';
+export type { ProjectionMethod };
+
 export type ProjectionMode = 'max' | 'all';
 
 export const PROJECTION_METHODS: readonly ProjectionMethod[] = ['deconv', 'backprop', 'guided'];
@@ -37,16 +43,20 @@ export interface ProjectionRequest {
 
 /** Checks a request against the model; returns the resolved layer or throws a SpecError naming the problem. */
 export function checkProjection(model: ZfModel, request: ProjectionRequest): ResolvedLayer {
-  const mapLayers = model.layers.filter((l) => isMapLayer(l.spec));
-  const layer = model.layers.find((l) => l.spec.name === request.layer);
+  const mapLayers = model.layers.filter((l) => isMapLayer(l));
+  const layer =
+    model.layers.find((l) => l.spec.name === request.layer) ??
+    model.layers.find((l) => l.spec.aliases?.includes(request.layer));
   if (!layer) {
+    const names = mapLayers.map((l) => l.spec.name);
+    const shown = names.length > 40 ? [...names.slice(0, 40), `... (${names.length} in all)`] : names;
     throw new SpecError(
-      `unknown layer "${request.layer}"; layers with feature maps are: ${mapLayers.map((l) => l.spec.name).join(', ')}`,
+      `unknown layer "${request.layer}"; layers with feature maps are: ${shown.join(', ')}`,
     );
   }
-  if (!isMapLayer(layer.spec)) {
+  if (!isMapLayer(layer)) {
     throw new SpecError(
-      `layer "${request.layer}" is a ${layer.spec.type} layer; projections start from conv, relu, lrn or pool layers`,
+      `layer "${request.layer}" is a ${layer.spec.type} layer without feature maps; projections start from layers with maps (conv, relu, pool, ...)`,
     );
   }
   const channels = channelsOf(layer);
@@ -93,35 +103,9 @@ export function channelSignal(maps: Tensor4D, channel: number, mode: ProjectionM
   });
 }
 
-/** Scatter-add unpooling of a pool-output signal through the recorded switches; returns the unpadded input-sized signal. */
-export function unpool(signal: Tensor4D, switches: Tensor4D, layer: ResolvedLayer): Tensor4D {
-  return tf.tidy(() => {
-    const [n, h, w, c] = layer.inShape.length === 3 ? [signal.shape[0], ...layer.inShape] : [0, 0, 0, 0];
-    // A pool that padded by itself (SAME) recorded switches into its unpadded input: nothing to crop.
-    const [t, b, l, r] = matchesSamePadding(layer) ? [0, 0, 0, 0] : layer.pad;
-    const hp = h + t + b;
-    const wp = w + l + r;
-    const flat = tf.scatterND(tf.reshape(switches, [-1, 1]), tf.reshape(signal, [-1]), [n * hp * wp * c]);
-    const padded = tf.reshape(flat, [n, hp, wp, c]) as Tensor4D;
-    return cropMaps(padded, t, l, h, w);
-  });
-}
-
-function rectify(
-  signal: Tensor4D,
-  forwardOut: Tensor | null,
-  method: ProjectionMethod,
-  name: string,
-): Tensor4D {
-  if (method === 'deconv') return tf.relu(signal);
-  if (!forwardOut) throw new Error(`${method} needs the forward output of layer ${name}`);
-  const mask = tf.step(forwardOut);
-  return tf.mul(method === 'guided' ? tf.relu(signal) : signal, mask) as Tensor4D;
-}
-
 /**
  * Maps a signal at the output of layer `from` (index) down to the network input. `pass` must hold the
- * switches of every pool below `from`, and for 'backprop'/'guided' the outputs of every layer below it.
+ * switches of every max pool below `from`, and for 'backprop'/'guided' the outputs of the layers below it.
  */
 export function projectSignal(
   model: ZfModel,
@@ -131,44 +115,31 @@ export function projectSignal(
   method: ProjectionMethod,
 ): Tensor4D {
   return tf.tidy(() => {
-    let s = signal;
+    const signals = new Map<number, Tensor>([[from, signal]]);
+    const valueOf = (at: number): Tensor | null =>
+      at === INPUT_INDEX ? pass.input : (pass.outputs[at] ?? null);
     for (let i = from; i >= 0; i--) {
+      const s = signals.get(i);
+      if (!s) continue;
+      signals.delete(i);
       const layer = model.layers[i];
       if (!layer) throw new Error(`layer index ${i} out of range`);
-      const spec = layer.spec;
-      const below = i === 0 ? pass.input : pass.outputs[i - 1];
-      switch (spec.type) {
-        case 'conv': {
-          if (spec.relu) s = rectify(s, pass.outputs[i] ?? null, method, spec.name);
-          const kernel = model.weights.get(`${spec.name}/kernel`) as Tensor4D;
-          const inShape = layer.inShape as [number, number, number];
-          const phases =
-            preferredTransposeImpl(tf.getBackend()) === 'polyphase'
-              ? model.memo(`${spec.name}/polyphase`, () => polyphaseKernels(kernel, spec.stride))
-              : undefined;
-          s = convBackward(s, kernel, inShape, spec.stride, layer.pad, phases);
-          break;
-        }
-        case 'relu':
-          s = rectify(s, pass.outputs[i] ?? null, method, spec.name);
-          break;
-        case 'lrn':
-          if (method !== 'deconv') {
-            if (!below) throw new Error(`${method} needs the input of layer ${spec.name}`);
-            s = lrnBackward(below as Tensor4D, s, spec);
-          }
-          break;
-        case 'maxpool': {
-          const switches = pass.switches[i];
-          if (!switches) throw new Error(`the forward pass kept no switches for ${spec.name}`);
-          s = unpool(s, switches, layer);
-          break;
-        }
-        default:
-          throw new SpecError(`cannot project through ${spec.type} layer ${spec.name}`);
-      }
+      const op = opOf(layer.spec.type);
+      if (!op) throw new SpecError(`cannot project through ${layer.spec.type} layer ${layer.spec.name}`);
+      const back = op.backward(model, layer, s, method, {
+        inputs: layer.inputs.map(valueOf),
+        output: pass.outputs[i] ?? null,
+        switches: pass.switches[i] ?? null,
+      });
+      layer.inputs.forEach((at, k) => {
+        const part = back[k];
+        if (!part) return;
+        const before = signals.get(at);
+        signals.set(at, before ? tf.add(before, part) : part);
+      });
     }
-    return s;
+    const atInput = signals.get(INPUT_INDEX);
+    return (atInput ?? tf.zerosLike(pass.input)) as Tensor4D;
   });
 }
 

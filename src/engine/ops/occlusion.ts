@@ -224,7 +224,7 @@ export async function occlusionMap(
 ): Promise<OcclusionResult> {
   const prep = model.spec.preprocessing;
   const layer = findLayer(model.layers, options.layer);
-  if (!isMapLayer(layer.spec))
+  if (!isMapLayer(layer))
     throw new SpecError(`occlusion needs a feature-map layer; "${options.layer}" is ${layer.spec.type}`);
   if (!Number.isInteger(options.channel) || options.channel < 0 || options.channel >= channelsOf(layer)) {
     throw new SpecError(

@@ -9,6 +9,7 @@
  */
 import { tf, type Tensor4D } from '../tf';
 import type { ResolvedLayer } from '../model/spec';
+import { cropMaps } from './crop';
 
 export interface PoolWithSwitches {
   result: Tensor4D;
@@ -56,4 +57,18 @@ export function matchesSamePadding(layer: ResolvedLayer): boolean {
   const [left, right] = same(w, kernel[1], stride[1]);
   const [pt, pb, pl, pr] = layer.pad;
   return pt === top && pb === bottom && pl === left && pr === right;
+}
+
+/** Scatter-add unpooling of a pool-output signal through the recorded switches; returns the unpadded input-sized signal. */
+export function unpool(signal: Tensor4D, switches: Tensor4D, layer: ResolvedLayer): Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w, c] = layer.inShape.length === 3 ? [signal.shape[0], ...layer.inShape] : [0, 0, 0, 0];
+    // A pool that padded by itself (SAME) recorded switches into its unpadded input: nothing to crop.
+    const [t, b, l, r] = matchesSamePadding(layer) ? [0, 0, 0, 0] : layer.pad;
+    const hp = h + t + b;
+    const wp = w + l + r;
+    const flat = tf.scatterND(tf.reshape(switches, [-1, 1]), tf.reshape(signal, [-1]), [n * hp * wp * c]);
+    const padded = tf.reshape(flat, [n, hp, wp, c]) as Tensor4D;
+    return cropMaps(padded, t, l, h, w);
+  });
 }

@@ -86,7 +86,7 @@ export interface TopKOptions {
 
 function mapLayer(model: ZfModel, name: string): ResolvedLayer {
   const layer = findLayer(model.layers, name);
-  if (!isMapLayer(layer.spec))
+  if (!isMapLayer(layer))
     throw new SpecError(
       `layer "${name}" is a ${layer.spec.type} layer; top activations need a conv, relu, lrn or pool layer`,
     );

@@ -28,7 +28,7 @@ export interface WarmPlan {
  */
 export async function warmShapes(model: ZfModel, plan: WarmPlan = {}): Promise<void> {
   const [h, w] = model.spec.preprocessing.inputSize;
-  const deepest = [...model.layers].reverse().find((l) => isMapLayer(l.spec));
+  const deepest = [...model.layers].reverse().find((l) => isMapLayer(l));
   const batches = [...new Set([1, ...(plan.batches ?? [])])].filter((n) => Number.isInteger(n) && n >= 1);
   for (const b of batches) {
     const done = tf.tidy(() => {
