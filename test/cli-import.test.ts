@@ -273,8 +273,8 @@ describe('import', () => {
     await writeFile(path('truncated.onnx'), onnxBytes.subarray(0, Math.floor(onnxBytes.byteLength / 2)));
     await writeFile(path('image.onnx'), png);
     const unsupported = zfnet512Onnx({ widths: ONNX_WIDTHS, seed: 7 });
-    unsupported.graph.nodes[1] = { ...unsupported.graph.nodes[1]!, opType: 'Sigmoid', name: 'act1' };
-    await writeFile(path('sigmoid.onnx'), unsupported.graph.encode());
+    unsupported.graph.nodes[1] = { ...unsupported.graph.nodes[1]!, opType: 'Selu', name: 'act1' };
+    await writeFile(path('selu.onnx'), unsupported.graph.encode());
     await writeFile(path('short-labels.txt'), 'a\nb\n');
     await writeFile(path('gap-labels.txt'), 'a\n\nb\n');
     await mkdir(path('not-empty'));
@@ -287,7 +287,7 @@ describe('import', () => {
         /truncated\.onnx: not a valid ONNX file.*truncated/,
       ],
       [['import', path('image.onnx'), '--out', path('x')], /image\.onnx is a PNG image, not a model file/],
-      [['import', path('sigmoid.onnx'), '--out', path('x')], /Sigmoid node "act1".*unsupported operator/],
+      [['import', path('selu.onnx'), '--out', path('x')], /Selu node "act1".*unsupported operator "Selu"/],
       [
         ['import', path('missing.onnx'), '--out', path('x')],
         /cannot read ".*missing\.onnx": it does not exist/,

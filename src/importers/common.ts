@@ -3,7 +3,8 @@
  * builder that checks every added layer against the engine's own shape rules, and weight conversions.
  * Browser-safe: no Node APIs.
  */
-import { resolveSpec, SpecError } from '../engine/model/spec';
+import { NETWORK_INPUT, resolveSpec, SpecError } from '../engine/model/spec';
+import { opOf } from '../engine/graph/registry';
 import type {
   LayerShape,
   LayerSpec,
@@ -195,6 +196,175 @@ export class ChainBuilder {
     }
     return spec;
   }
+}
+
+/**
+ * Collects the layers of a graph (each reading named layers or the network input), their weights and where
+ * they came from. Each added layer is checked with its op's own shape rule, so shape errors surface at the
+ * node that caused them.
+ */
+export class GraphBuilder {
+  readonly layers: LayerSpec[] = [];
+  readonly weights: WeightMap = new Map();
+  readonly sources: LayerSource[] = [];
+  readonly warnings: string[] = [];
+  private readonly shapes = new Map<string, LayerShape>();
+  private readonly used = new Set<string>([NETWORK_INPUT]);
+
+  constructor(
+    readonly inputSize: [number, number],
+    readonly channels: number,
+  ) {
+    this.shapes.set(NETWORK_INPUT, [inputSize[0], inputSize[1], channels]);
+  }
+
+  /** `base` or, where taken (or reserved), `base_2`, `base_3`, ... */
+  uniqueName(base: string): string {
+    let name = base || 'layer';
+    for (let i = 2; this.used.has(name); i++) name = `${base}_${i}`;
+    this.used.add(name);
+    return name;
+  }
+
+  shapeOf(layer: string): LayerShape {
+    const s = this.shapes.get(layer);
+    if (!s) throw new ImportError(`internal: no layer "${layer}"`);
+    return s;
+  }
+
+  layer(name: string): LayerSpec | undefined {
+    return this.layers.find((l) => l.name === name);
+  }
+
+  /** Adds a layer reading `layer.inputs`; returns its output shape (ImportError naming `where` if it does not fit). */
+  add(layer: LayerSpec, from: string[], tensor: string, where: string): LayerShape {
+    const op = opOf(layer.type);
+    if (!op) throw new ImportError(`${where}: internal: unknown layer type ${layer.type}`);
+    const inShapes = (layer.inputs ?? []).map((n) => this.shapeOf(n));
+    let out: LayerShape;
+    try {
+      out = op.resolve(layer as never, inShapes, where).outShape;
+    } catch (e) {
+      if (e instanceof SpecError) throw new ImportError(e.message);
+      throw e;
+    }
+    const elements = Math.max(count(out), ...inShapes.map(count));
+    if (elements > MAX_ELEMENTS) {
+      throw new ImportError(`${where}: its feature maps (${out.join('x')}) exceed 2^31 values`);
+    }
+    this.used.add(layer.name);
+    this.shapes.set(layer.name, out);
+    this.layers.push(layer);
+    this.sources.push({ layer: layer.name, from, tensor });
+    return out;
+  }
+
+  /** Records that `layer`'s output is also known as `tensor`, made by the node `from` (a fused or skipped node). */
+  alias(layer: string, from: string, tensor: string, nodeName?: string): void {
+    const source = this.sources.find((s) => s.layer === layer);
+    if (source) {
+      source.from.push(from);
+      source.tensor = tensor;
+    }
+    const spec = this.layer(layer);
+    if (spec) {
+      const names = new Set(spec.aliases ?? []);
+      if (nodeName && nodeName !== layer) names.add(nodeName);
+      if (tensor !== layer) names.add(tensor);
+      spec.aliases = [...names];
+    }
+  }
+
+  setWeight(name: string, values: Float32Array): void {
+    this.weights.set(name, values);
+  }
+
+  /** The finished spec, checked as a whole (labels included). */
+  finish(meta: {
+    name: string;
+    description: string;
+    preprocessing: Preprocessing;
+    labels: string[];
+  }): ModelSpec {
+    if (this.layers.length === 0) throw new ImportError('the model has no supported layers');
+    const spec: ModelSpec = { ...meta, layers: this.layers };
+    try {
+      resolveSpec(spec);
+    } catch (e) {
+      if (e instanceof SpecError) throw new ImportError(e.message);
+      throw e;
+    }
+    return spec;
+  }
+}
+
+const CHAIN_TYPES = new Set(['conv', 'relu', 'lrn', 'maxpool', 'flatten', 'dense', 'softmax']);
+
+/**
+ * Where a graph is a plain chain of the classic layer types (ZFNet, AlexNet-style files), the canonical short
+ * names (conv1, norm1, pool1, ..., fc6, prob) and ReLUs fused into the conv / dense before them, as these
+ * models have always been named; file names stay as aliases. Returns false (and changes nothing) otherwise.
+ */
+export function nameAsChain(b: GraphBuilder): boolean {
+  const chain = b.layers.every(
+    (l, i) =>
+      CHAIN_TYPES.has(l.type) &&
+      !(l.type === 'conv' && ((l.groups ?? 1) !== 1 || (l.dilation ?? [1, 1]).some((d) => d !== 1))) &&
+      l.inputs?.length === 1 &&
+      l.inputs[0] === (i === 0 ? NETWORK_INPUT : b.layers[i - 1]!.name),
+  );
+  if (!chain) return false;
+  const namer = new LayerNamer();
+  const renamed: LayerSpec[] = [];
+  const sources: LayerSource[] = [];
+  const weights: WeightMap = new Map();
+  b.layers.forEach((layer, i) => {
+    const source = b.sources[i]!;
+    const prev = renamed[renamed.length - 1];
+    const prevSource = sources[sources.length - 1];
+    if (
+      layer.type === 'relu' &&
+      prev &&
+      prevSource &&
+      (prev.type === 'conv' || prev.type === 'dense') &&
+      !prev.relu
+    ) {
+      prev.relu = true;
+      prev.aliases = [...new Set([...(prev.aliases ?? []), layer.name, ...(layer.aliases ?? [])])];
+      prevSource.from.push(...source.from);
+      prevSource.tensor = source.tensor;
+      return;
+    }
+    const name =
+      layer.type === 'conv'
+        ? namer.conv()
+        : layer.type === 'dense'
+          ? namer.dense()
+          : layer.type === 'lrn'
+            ? namer.after('norm')
+            : layer.type === 'maxpool'
+              ? namer.after('pool')
+              : layer.type === 'relu'
+                ? namer.after('relu')
+                : layer.type === 'flatten'
+                  ? namer.fixed('flatten')
+                  : namer.fixed('prob');
+    const { inputs: _inputs, ...rest } = layer;
+    const aliases = [...new Set([layer.name, ...(layer.aliases ?? [])])].filter((a) => a !== name);
+    const next = { ...rest, name, ...(aliases.length ? { aliases } : {}) } as LayerSpec;
+    if (!aliases.length) delete next.aliases;
+    for (const suffix of ['kernel', 'bias']) {
+      const w = b.weights.get(`${layer.name}/${suffix}`);
+      if (w) weights.set(`${name}/${suffix}`, w);
+    }
+    renamed.push(next);
+    sources.push({ layer: name, from: [...source.from], tensor: source.tensor });
+  });
+  b.layers.splice(0, b.layers.length, ...renamed);
+  b.sources.splice(0, b.sources.length, ...sources);
+  b.weights.clear();
+  weights.forEach((v, k) => b.weights.set(k, v));
+  return true;
 }
 
 /** Preprocessing from defaults, overridden by options. */

@@ -1,404 +1,181 @@
 /**
- * ONNX -> ModelSpec + weights. The file is decoded with onnx-proto (protobufjs); the graph must be a single
- * chain from its one input through Conv, Relu, LRN, MaxPool, Reshape / Flatten, Gemm or MatMul(+Add),
- * Dropout / Identity (skipped) and Softmax, as in the ONNX Model Zoo's ZFNet-512. Everything (kernels,
- * strides, paddings, LRN constants, dense sizes, the input size) is read from the graph and the weight
- * shapes; anything the engine cannot represent is refused with an ImportError naming the node.
+ * ONNX -> ModelSpec + weights. The file is decoded with onnx-proto (protobufjs); its graph becomes the
+ * engine's graph of layers, node by node in the file's (topological) order:
+ *  - Conv (groups, depthwise, dilations, asymmetric pads, optional bias), BatchNormalization (folded into
+ *    the conv before it where that conv feeds nothing else, else a per-channel affine layer), Relu, Clip,
+ *    LeakyRelu, Sigmoid, Add / Sub / Mul / Div with a constant (folded into a conv or dense before them
+ *    where exact, else affine), Add of two tensors, Concat of channels, MaxPool, AveragePool,
+ *    GlobalAveragePool, GlobalMaxPool, LRN, Flatten / Reshape / Squeeze to one vector per image, Gemm and
+ *    MatMul (+ Add of a bias), Dropout / Identity (the same tensor), Pad (constant), Softmax;
+ *  - the shape arithmetic PyTorch exports around a view() (Shape, Gather, Unsqueeze, Squeeze, Concat,
+ *    Slice, Cast, arithmetic on constants) is folded to constants.
+ * Layers are named as the file names their nodes (or their output tensor where a node has no name), with the
+ * node's output tensor names as aliases; a plain chain of classic layers (ZFNet-512) keeps the canonical
+ * short names conv1 ... fc8 (see nameAsChain). Anything the engine cannot represent is refused with an
+ * ImportError naming the node and its op.
  *
- * Layouts: ONNX is NCHW, the engine NHWC. Conv weights [Cout, Cin, kh, kw] become [kh, kw, Cin, Cout];
- * the flatten before the first dense layer keeps ONNX's CHW order (spec flatten order 'chw'), so dense
+ * Layouts: ONNX is NCHW, the engine NHWC. Conv weights [Cout, Cin / groups, kh, kw] become
+ * [kh, kw, Cin / groups, Cout]; a flatten keeps ONNX's CHW order (spec flatten order 'chw'), so dense
  * weights keep ONNX's row order ([in, out] after undoing Gemm's transB).
  */
-import onnxProto from 'onnx-proto';
-import { fromFloat16Bits } from '../engine/model/float16';
-import type { LayerShape, Padding } from '../engine/model/spec';
 import {
-  ChainBuilder,
-  float32FromBytes,
-  float64FromBytes,
-  firstNonFinite,
-  floorOut,
+  GraphBuilder,
   ImportError,
   int64,
-  maxPoolFor,
+  nameAsChain,
   oihwToHwio,
   preprocessingFrom,
   scaled,
   shapeText,
-  tidyFloat32,
   transpose,
+  firstNonFinite,
   type ImportOptions,
   type ImportResult,
 } from './common';
+import type { LayerShape, LayerSpec, Padding } from '../engine/model/spec';
+import { NETWORK_INPUT } from '../engine/model/spec';
+import {
+  Attributes,
+  count,
+  describe,
+  dimsOf,
+  DT,
+  floatValues,
+  INT8_MESSAGE,
+  int64Values,
+  OnnxGraphReader,
+  onnx,
+  pair,
+  paddingOf,
+  QUANTIZED_OPS,
+  ZFNET512_PREPROCESSING,
+  type NodeProto,
+  type TensorProto,
+} from './onnxTensors';
+import type onnxProto from 'onnx-proto';
 
-const { onnx } = onnxProto;
-type NodeProto = onnxProto.onnx.INodeProto;
-type TensorProto = onnxProto.onnx.ITensorProto;
-type AttributeProto = onnxProto.onnx.IAttributeProto;
+export { ZFNET512_PREPROCESSING };
 
-/** ZFNet-512's preprocessing (ONNX Model Zoo): RGB means subtracted, then BGR order, 0..255 scale. */
-export const ZFNET512_PREPROCESSING = {
-  mean: [123.68, 116.779, 103.939] as [number, number, number],
-  scale: 1,
-  channelOrder: 'bgr' as const,
-};
+/** The ONNX operators the importer turns into layers (besides the constant arithmetic it folds). */
+export const SUPPORTED_ONNX_OPS = [
+  'Conv',
+  'BatchNormalization',
+  'Relu',
+  'Clip',
+  'LeakyRelu',
+  'Sigmoid',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Concat',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'LRN',
+  'Flatten',
+  'Reshape',
+  'Squeeze',
+  'Gemm',
+  'MatMul',
+  'Dropout',
+  'Identity',
+  'Pad',
+  'Softmax',
+] as const;
 
-const DT = {
-  FLOAT: 1,
-  UINT8: 2,
-  INT8: 3,
-  INT32: 6,
-  INT64: 7,
-  FLOAT16: 10,
-  DOUBLE: 11,
-  BFLOAT16: 16,
-} as const;
-
-/** Operators of quantized (int8 / QDQ) models. */
-const QUANTIZED_OPS = new Set([
-  'QuantizeLinear',
-  'DequantizeLinear',
-  'DynamicQuantizeLinear',
-  'QLinearConv',
-  'QLinearMatMul',
-  'QLinearAdd',
-  'QLinearMul',
-  'QLinearAveragePool',
-  'QLinearGlobalAveragePool',
-  'QLinearConcat',
-  'QLinearSoftmax',
-  'QLinearLeakyRelu',
-  'QLinearSigmoid',
-  'QGemm',
-  'ConvInteger',
-  'MatMulInteger',
-  'MatMulIntegerToFloat',
-  'DynamicQuantizeMatMul',
+/** Ops folded when all their inputs are constants (or shapes of known tensors). */
+const FOLDABLE = new Set([
+  'Shape',
+  'Gather',
+  'Unsqueeze',
+  'Squeeze',
+  'Concat',
+  'Slice',
+  'Cast',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Reshape',
+  'Identity',
+  'ConstantOfShape',
+  'Floor',
+  'Ceil',
 ]);
 
-const INT8_MESSAGE =
-  'this is a quantized (int8) ONNX model, which is not supported: use the fp32 file instead ' +
-  '(for ZFNet-512, zfnet512-12.onnx rather than zfnet512-12-int8.onnx)';
-
-function describe(node: NodeProto, index: number): string {
-  const op = node.opType ?? '?';
-  if (node.name) return `${op} node "${node.name}"`;
-  const out = node.output?.[0];
-  return `${op} node #${index}${out ? ` (output "${out}")` : ''}`;
+/** A small constant computed at import (shapes, indices, scalars): row-major values with their dims. */
+interface Folded {
+  dims: number[];
+  values: number[];
 }
 
-class Attributes {
-  private readonly map = new Map<string, AttributeProto>();
-
-  constructor(
-    node: NodeProto,
-    private readonly where: string,
-  ) {
-    for (const a of node.attribute ?? []) if (a.name) this.map.set(a.name, a);
-  }
-
-  has(name: string): boolean {
-    return this.map.has(name);
-  }
-
-  names(): string[] {
-    return [...this.map.keys()];
-  }
-
-  int(name: string, fallback: number): number {
-    const a = this.map.get(name);
-    if (!a) return fallback;
-    if (a.i === undefined || a.i === null) {
-      if (a.f !== undefined && a.f !== null && Number.isInteger(a.f)) return a.f;
-      throw new ImportError(`${this.where}: attribute "${name}" must be an integer`);
-    }
-    return int64(a.i);
-  }
-
-  float(name: string, fallback: number): number {
-    const a = this.map.get(name);
-    if (!a) return fallback;
-    if (a.type === onnx.AttributeProto.AttributeType.INT && a.i !== undefined && a.i !== null)
-      return int64(a.i);
-    if (a.f === undefined || a.f === null) return fallback;
-    return tidyFloat32(a.f);
-  }
-
-  ints(name: string): number[] | undefined {
-    const a = this.map.get(name);
-    if (!a) return undefined;
-    return (a.ints ?? []).map(int64);
-  }
-
-  string(name: string, fallback: string): string {
-    const a = this.map.get(name);
-    if (!a || !a.s) return fallback;
-    return new TextDecoder().decode(a.s);
-  }
+/** Where an activation tensor comes from: the layer whose output it is, and its shape per image. */
+interface Activation {
+  layer: string;
+  shape: LayerShape;
 }
 
-interface Pair {
-  h: number;
-  w: number;
+/** A layer without its name and inputs (given when it is added). */
+type LayerBody = LayerSpec extends infer L
+  ? L extends LayerSpec
+    ? Omit<L, 'name' | 'inputs'>
+    : never
+  : never;
+
+/** ONNX dims of an activation (batch 1): [1, C, H, W] or [1, units]. */
+function onnxDims(shape: LayerShape): number[] {
+  return shape.length === 3 ? [1, shape[2], shape[0], shape[1]] : [1, shape[0]];
 }
 
-/** The tensor a Constant node produces, as an initializer named `out`. */
-function constantValue(node: NodeProto, out: string): TensorProto | null {
-  for (const a of node.attribute ?? []) {
-    switch (a.name) {
-      case 'value':
-        return a.t ? { ...a.t, name: out } : null;
-      case 'value_float':
-        return { name: out, dims: [], dataType: DT.FLOAT, floatData: [a.f ?? 0] };
-      case 'value_floats':
-        return { name: out, dims: [a.floats?.length ?? 0], dataType: DT.FLOAT, floatData: a.floats ?? [] };
-      case 'value_int':
-        return { name: out, dims: [], dataType: DT.INT64, int64Data: [a.i ?? 0] };
-      case 'value_ints':
-        return { name: out, dims: [a.ints?.length ?? 0], dataType: DT.INT64, int64Data: a.ints ?? [] };
-      default:
-    }
-  }
-  return null;
+function unsupported(where: string, op: string, node: NodeProto): ImportError {
+  return new ImportError(
+    `${where}: unsupported operator "${op}"${node.domain ? ` (domain ${node.domain})` : ''}; supported are ` +
+      `${SUPPORTED_ONNX_OPS.join(', ')}`,
+  );
 }
 
-/** Context for walking one graph. */
-class OnnxGraphReader {
-  readonly initializers = new Map<string, TensorProto>();
-  readonly consumers = new Map<string, { node: NodeProto; index: number }[]>();
-  readonly producers = new Map<string, { node: NodeProto; index: number }>();
-  readonly visited = new Set<number>();
+/** Row-major strides of dims. */
+function stridesOf(dims: number[]): number[] {
+  const out = new Array<number>(dims.length).fill(1);
+  for (let i = dims.length - 2; i >= 0; i--) out[i] = out[i + 1]! * dims[i + 1]!;
+  return out;
+}
 
-  constructor(
-    readonly nodes: NodeProto[],
-    initializers: TensorProto[],
-  ) {
-    for (const t of initializers) if (t.name) this.initializers.set(t.name, t);
-    nodes.forEach((node, index) => {
-      if (node.opType === 'Constant') {
-        const out = node.output?.[0];
-        const value = out ? constantValue(node, out) : null;
-        if (value && out) {
-          this.initializers.set(out, value);
-          this.visited.add(index);
-          return;
-        }
-        throw new ImportError(
-          `${describe(node, index)}: only Constant nodes with a value, value_float(s) or value_int(s) are supported`,
-        );
-      }
-      for (const name of node.input ?? []) {
-        if (!name) continue;
-        const list = this.consumers.get(name) ?? [];
-        if (!list.some((c) => c.index === index)) list.push({ node, index });
-        this.consumers.set(name, list);
-      }
-      for (const name of node.output ?? []) if (name) this.producers.set(name, { node, index });
-    });
-  }
-
-  isConstant(name: string): boolean {
-    return this.initializers.has(name);
-  }
-
-  tensor(name: string | undefined, where: string, what: string): TensorProto {
-    if (!name) throw new ImportError(`${where}: missing ${what} input`);
-    const t = this.initializers.get(name);
-    if (t) return t;
-    const producer = this.producers.get(name);
-    if (producer) {
+/** Numpy-style broadcast of two constants with an elementwise function. */
+function broadcast(a: Folded, b: Folded, f: (x: number, y: number) => number, where: string): Folded {
+  const rank = Math.max(a.dims.length, b.dims.length);
+  const da = [...new Array<number>(rank - a.dims.length).fill(1), ...a.dims];
+  const db = [...new Array<number>(rank - b.dims.length).fill(1), ...b.dims];
+  const dims = da.map((x, i) => {
+    const y = db[i]!;
+    if (x !== y && x !== 1 && y !== 1)
       throw new ImportError(
-        `${where}: its ${what} "${name}" is computed by ${describe(producer.node, producer.index)}; ` +
-          `only weights stored as initializers are supported`,
+        `${where}: shapes ${shapeText(a.dims)} and ${shapeText(b.dims)} do not broadcast`,
       );
+    return Math.max(x, y);
+  });
+  const sa = stridesOf(da);
+  const sb = stridesOf(db);
+  const so = stridesOf(dims);
+  const n = count(dims);
+  const values = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    let ia = 0;
+    let ib = 0;
+    for (let k = 0; k < rank; k++) {
+      const c = Math.floor(i / so[k]!) % dims[k]!;
+      if (da[k] !== 1) ia += c * sa[k]!;
+      if (db[k] !== 1) ib += c * sb[k]!;
     }
-    throw new ImportError(`${where}: the initializer "${name}" (${what}) is missing from the file`);
+    values[i] = f(a.values[ia]!, b.values[ib]!);
   }
-}
-
-/** Most elements one initializer may declare (the engine's tensors are indexed with 32-bit integers). */
-const MAX_TENSOR_ELEMENTS = 2 ** 31;
-
-/**
- * An initializer's dims, checked: non-negative integers whose product stays under MAX_TENSOR_ELEMENTS.
- * Fuzzing found: negative dims (e.g. [-4, 3, -3, 3], whose product still matches the values) reached
- * `new Float32Array(cout)` and threw a RangeError; checking the declared shape first also means no size
- * taken from the file is ever used before it is known to be sane.
- */
-function dimsOf(t: TensorProto, where: string): number[] {
-  const dims = (t.dims ?? []).map(int64);
-  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new ImportError(`${where}: initializer "${t.name ?? ''}" has an invalid shape ${shapeText(dims)}`);
-  }
-  if (count(dims) > MAX_TENSOR_ELEMENTS) {
-    throw new ImportError(
-      `${where}: initializer "${t.name ?? ''}" declares ${shapeText(dims)}, more than 2^31 elements`,
-    );
-  }
-  return dims;
-}
-
-function count(dims: number[]): number {
-  return dims.reduce((a, b) => a * b, 1);
-}
-
-/** Float values of an initializer, checked for size and finiteness. */
-function floatValues(t: TensorProto, where: string, what: string): Float32Array {
-  const name = t.name ?? what;
-  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (t.externalData?.length ?? 0) > 0) {
-    const location = t.externalData?.find((e) => e.key === 'location')?.value;
-    throw new ImportError(
-      `${where}: initializer "${name}" keeps its values in an external data file` +
-        `${location ? ` ("${location}")` : ''}; external data is not supported: save the model with all ` +
-        `tensors inside the .onnx file (onnx.save_model(model, path, save_as_external_data=False))`,
-    );
-  }
-  const dims = dimsOf(t, where);
-  const size = count(dims);
-  const raw = t.rawData && t.rawData.byteLength > 0 ? t.rawData : null;
-  let values: Float32Array;
-  switch (t.dataType) {
-    case DT.FLOAT:
-      values = raw ? float32FromBytes(raw) : Float32Array.from(t.floatData ?? []);
-      break;
-    case DT.DOUBLE:
-      values = raw ? float64FromBytes(raw) : Float32Array.from(t.doubleData ?? []);
-      break;
-    case DT.FLOAT16:
-    case DT.BFLOAT16: {
-      let bits: Uint16Array;
-      if (raw) {
-        const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-        bits = new Uint16Array(Math.floor(raw.byteLength / 2));
-        for (let i = 0; i < bits.length; i++) bits[i] = view.getUint16(i * 2, true);
-      } else {
-        bits = Uint16Array.from(t.int32Data ?? []);
-      }
-      values = new Float32Array(bits.length);
-      if (t.dataType === DT.FLOAT16) {
-        for (let i = 0; i < bits.length; i++) values[i] = fromFloat16Bits(bits[i] ?? 0);
-      } else {
-        const f = new Float32Array(1);
-        const u = new Uint32Array(f.buffer);
-        for (let i = 0; i < bits.length; i++) {
-          u[0] = (bits[i] ?? 0) << 16;
-          values[i] = f[0] ?? 0;
-        }
-      }
-      break;
-    }
-    case DT.INT8:
-    case DT.UINT8:
-      throw new ImportError(`${where}: initializer "${name}" is int8/uint8 — ${INT8_MESSAGE}`);
-    default:
-      throw new ImportError(
-        `${where}: initializer "${name}" (${what}) has data type ${String(t.dataType)}; ` +
-          `only float32, float16, bfloat16 and float64 weights are supported`,
-      );
-  }
-  if (values.length !== size) {
-    throw new ImportError(
-      `${where}: initializer "${name}" holds ${values.length} values but its shape ${shapeText(dims)} needs ${size}` +
-        ` (the file may be truncated)`,
-    );
-  }
-  const bad = firstNonFinite(values);
-  if (bad >= 0) {
-    throw new ImportError(
-      `${where}: initializer "${name}" (${what}) contains a non-finite value (${String(values[bad])}) at index ${bad}`,
-    );
-  }
-  return values;
-}
-
-function int64Values(t: TensorProto, where: string): number[] {
-  if (t.dataType === DT.INT64) {
-    if (t.rawData && t.rawData.byteLength > 0) {
-      const view = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
-      const out: number[] = [];
-      for (let i = 0; i + 8 <= t.rawData.byteLength; i += 8) out.push(Number(view.getBigInt64(i, true)));
-      return out;
-    }
-    return (t.int64Data ?? []).map(int64);
-  }
-  if (t.dataType === DT.INT32) {
-    if (t.rawData && t.rawData.byteLength > 0) {
-      const view = new DataView(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength);
-      const out: number[] = [];
-      for (let i = 0; i + 4 <= t.rawData.byteLength; i += 4) out.push(view.getInt32(i, true));
-      return out;
-    }
-    return [...(t.int32Data ?? [])];
-  }
-  throw new ImportError(`${where}: shape tensor "${t.name ?? ''}" must be int64`);
-}
-
-/** Explicit [top, bottom, left, right] padding from ONNX pads / auto_pad. */
-function paddingOf(
-  attrs: Attributes,
-  where: string,
-  input: Pair,
-  kernel: [number, number],
-  stride: [number, number],
-): Padding {
-  const autoPad = attrs.string('auto_pad', 'NOTSET');
-  if (autoPad === 'NOTSET') {
-    const pads = attrs.ints('pads') ?? [0, 0, 0, 0];
-    if (pads.length !== 4)
-      throw new ImportError(`${where}: expected 4 pads for a 2-D op, got ${shapeText(pads)}`);
-    if (pads.some((p) => !Number.isInteger(p) || p < 0))
-      throw new ImportError(`${where}: negative or non-integer pads ${shapeText(pads)}`);
-    const [top, left, bottom, right] = pads as [number, number, number, number];
-    return [top, bottom, left, right];
-  }
-  if (attrs.has('pads') && (attrs.ints('pads') ?? []).some((p) => p !== 0)) {
-    throw new ImportError(`${where}: auto_pad ${autoPad} cannot be combined with explicit pads`);
-  }
-  if (autoPad === 'VALID') return [0, 0, 0, 0];
-  if (autoPad !== 'SAME_UPPER' && autoPad !== 'SAME_LOWER') {
-    throw new ImportError(`${where}: unknown auto_pad "${autoPad}"`);
-  }
-  const split = (size: number, k: number, s: number): [number, number] => {
-    const out = Math.ceil(size / s);
-    const total = Math.max(0, (out - 1) * s + k - size);
-    const small = Math.floor(total / 2);
-    return autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
-  };
-  const [top, bottom] = split(input.h, kernel[0], stride[0]);
-  const [left, right] = split(input.w, kernel[1], stride[1]);
-  return [top, bottom, left, right];
-}
-
-function pair(
-  values: number[] | undefined,
-  fallback: [number, number],
-  where: string,
-  what: string,
-): [number, number] {
-  if (values === undefined) return fallback;
-  if (values.length !== 2 || values.some((v) => !Number.isInteger(v) || v < 1)) {
-    throw new ImportError(
-      `${where}: ${what} must be two positive integers for a 2-D op, got ${shapeText(values)}`,
-    );
-  }
-  return [values[0] ?? 1, values[1] ?? 1];
-}
-
-function requireUnitDilations(attrs: Attributes, where: string): void {
-  const d = attrs.ints('dilations');
-  if (d && d.some((v) => v !== 1)) {
-    throw new ImportError(`${where}: dilations ${shapeText(d)} are not supported (only 1)`);
-  }
-}
-
-function mapsOf(shape: LayerShape, where: string): [number, number, number] {
-  if (shape.length !== 3) throw new ImportError(`${where} needs feature maps as input, got a vector`);
-  return shape;
+  return { dims, values };
 }
 
 /**
- * Imports an ONNX model (fp32, or fp16 weights converted to fp32).
- * Layer names follow LayerNamer (conv1.., norm/pool/relu after convK, fc(C+1).., flatten, prob).
+ * Imports an ONNX model (fp32, or fp16 / bf16 / fp64 weights converted to fp32).
  */
 export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): ImportResult {
   if (bytes.byteLength === 0) throw new ImportError('the ONNX file is empty');
@@ -449,99 +226,244 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
   const dims = (tensorType?.shape?.dim ?? []).map((d) =>
     d.dimValue !== undefined && d.dimValue !== null && int64(d.dimValue) > 0 ? int64(d.dimValue) : null,
   );
-  if (dims.length !== 4) {
+  if (dims.length !== 4 && dims.length !== 2) {
     throw new ImportError(
-      `graph input "${inputName}" must be NCHW [N, 3, H, W], got ${dims.length} dimensions`,
+      `graph input "${inputName}" must be NCHW [N, C, H, W] (or [N, features]), got ${dims.length} dimensions`,
     );
-  }
-  if (dims[1] !== null && dims[1] !== 3) {
-    throw new ImportError(`graph input "${inputName}" must have 3 channels, got ${String(dims[1])}`);
   }
   let inputSize: [number, number];
-  if (options.inputSize) inputSize = options.inputSize;
-  else if (dims[2] !== null && dims[2] !== undefined && dims[3] !== null && dims[3] !== undefined)
-    inputSize = [dims[2], dims[3]];
-  else
-    throw new ImportError(
-      `graph input "${inputName}" has no fixed height and width; give the input size explicitly`,
-    );
-
-  const b = new ChainBuilder(inputSize);
-  let current = inputName;
-  /** True when the last spec layer was produced by the node just before (a Relu may fuse into it). */
-  let fusable = false;
-  let finished = false;
-
-  const other = (node: NodeProto, index: number, from: number): void => {
-    // All inputs but the data input must be initializers (or empty optional inputs).
-    (node.input ?? []).forEach((name, i) => {
-      if (i === from || !name) return;
-      if (!reader.isConstant(name)) {
-        const where = describe(node, index);
-        const producer = reader.producers.get(name);
-        if (!producer) throw new ImportError(`${where}: the initializer "${name}" is missing from the file`);
-        throw new ImportError(
-          `${where}: input "${name}" comes from ${describe(producer.node, producer.index)}; ` +
-            'only a single chain of layers is supported (the graph branches here)',
-        );
-      }
-    });
-  };
-  const unusedExtraOutputs = (node: NodeProto, index: number): void => {
-    (node.output ?? []).slice(1).forEach((name) => {
-      if (name && (reader.consumers.get(name)?.length ?? 0) > 0) {
-        throw new ImportError(
-          `${describe(node, index)}: its output "${name}" is used; only the main output is supported`,
-        );
-      }
-    });
-  };
-
-  while (true) {
-    const next = reader.consumers.get(current) ?? [];
-    if (next.length === 0) break;
-    if (next.length > 1) {
+  let channels: number;
+  if (dims.length === 2) {
+    // A vector input runs as 1x1 maps of `features` channels, flattened before the first layer that needs it.
+    if (dims[1] === null || dims[1] === undefined)
+      throw new ImportError(`graph input "${inputName}" has no fixed number of features`);
+    inputSize = [1, 1];
+    channels = dims[1];
+  } else {
+    channels = dims[1] ?? 3;
+    if (options.inputSize) inputSize = options.inputSize;
+    else if (dims[2] !== null && dims[2] !== undefined && dims[3] !== null && dims[3] !== undefined)
+      inputSize = [dims[2], dims[3]];
+    else
       throw new ImportError(
-        `tensor "${current}" is read by ${next.length} nodes (${next
-          .map((n) => describe(n.node, n.index))
-          .join(', ')}); only a single chain of layers is supported`,
+        `graph input "${inputName}" has no fixed height and width; give the input size explicitly`,
+      );
+  }
+
+  const b = new GraphBuilder(inputSize, channels);
+  const acts = new Map<string, Activation>([
+    [inputName, { layer: NETWORK_INPUT, shape: [inputSize[0], inputSize[1], channels] }],
+  ]);
+  const folded = new Map<string, Folded>();
+  const graphOutputs = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+  /** How many nodes read each tensor (graph outputs count as readers). */
+  const readers = (name: string): number =>
+    (reader.consumers.get(name)?.length ?? 0) + (graphOutputs.has(name) ? 1 : 0);
+  /** The layer each added layer was made from, for folding: its first output tensor. */
+  const layerTensor = new Map<string, string>();
+
+  const constOf = (name: string, where: string, what: string): Folded => {
+    const f = folded.get(name);
+    if (f) return f;
+    const t = reader.initializers.get(name);
+    if (!t) {
+      if (acts.has(name))
+        throw new ImportError(
+          `${where}: its ${what} "${name}" is computed from the image; it must be a constant`,
+        );
+      throw new ImportError(`${where}: the ${what} "${name}" is missing from the file`);
+    }
+    const d = dimsOf(t, where);
+    const values =
+      t.dataType === DT.INT64 || t.dataType === DT.INT32
+        ? int64Values(t, where)
+        : Array.from(floatValues(t, where, what));
+    if (values.length !== count(d)) {
+      throw new ImportError(
+        `${where}: initializer "${name}" holds ${values.length} values but its shape ${shapeText(d)} needs ${count(d)}`,
       );
     }
-    const { node, index } = next[0]!;
+    return { dims: d, values };
+  };
+  const isConst = (name: string): boolean => folded.has(name) || reader.initializers.has(name);
+
+  /** Adds a layer made from `node`, named after it; returns the layer name. */
+  const addLayer = (
+    node: NodeProto,
+    index: number,
+    layer: LayerBody,
+    from: string[],
+    extra: string[] = [],
+  ): string => {
     const where = describe(node, index);
-    if (finished) throw new ImportError(`${where}: nothing may follow the softmax`);
-    // Fuzzing found: a node that writes a tensor read earlier on the chain (e.g. a Relu whose output is its
-    // own input) made this walk loop forever, adding layers each round. Each node may be entered once.
-    if (reader.visited.has(index)) {
-      throw new ImportError(
-        `${where}: the graph has a cycle (tensor "${current}" leads back to this node); only a single chain of layers is supported`,
-      );
+    const out = node.output?.[0] ?? '';
+    const name = b.uniqueName(node.name || out);
+    const spec = { ...layer, name, inputs: from } as LayerSpec;
+    const aliases = [...new Set([node.name ?? '', out, ...extra])].filter((a) => a && a !== name);
+    if (aliases.length) spec.aliases = aliases;
+    const label = node.name ? `${node.opType ?? ''} "${node.name}"` : `${node.opType ?? ''} → "${out}"`;
+    const shape = b.add(spec, [label], out, where);
+    acts.set(out, { layer: name, shape });
+    layerTensor.set(name, out);
+    return name;
+  };
+
+  /** `tensor` (written by node) is the same activation as `act` (Dropout, Identity, a no-op reshape, a folded op). */
+  const aliasTo = (node: NodeProto, act: Activation): void => {
+    const out = node.output?.[0] ?? '';
+    acts.set(out, act);
+    if (act.layer !== NETWORK_INPUT) {
+      const label = node.name ? `${node.opType ?? ''} "${node.name}"` : `${node.opType ?? ''} → "${out}"`;
+      b.alias(act.layer, label, out, node.name ?? undefined);
+      layerTensor.set(act.layer, out);
     }
-    reader.visited.add(index);
-    const dataIndex = (node.input ?? []).indexOf(current);
+  };
+
+  /**
+   * The conv or dense layer (without a fused ReLU) that alone produces `tensor` and whose output nothing else
+   * reads, so a per-channel affine map after it can be folded into its weights exactly.
+   */
+  const foldTarget = (tensor: string, act: Activation): LayerSpec | null => {
+    if (
+      act.layer === NETWORK_INPUT ||
+      (reader.consumers.get(tensor)?.length ?? 0) !== 1 ||
+      layerTensor.get(act.layer) !== tensor
+    )
+      return null;
+    const layer = b.layer(act.layer);
+    if (!layer || (layer.type !== 'conv' && layer.type !== 'dense') || layer.relu) return null;
+    return layer;
+  };
+
+  /** y = x * scale + shift per channel: folded into the conv / dense before it where exact, else an affine layer. */
+  const affine = (
+    node: NodeProto,
+    index: number,
+    x: string,
+    act: Activation,
+    scale: Float32Array,
+    shift: Float32Array,
+  ): void => {
+    const target = foldTarget(x, act);
+    if (target) {
+      const kernel = b.weights.get(`${target.name}/kernel`)!;
+      const bias = b.weights.get(`${target.name}/bias`)!;
+      const cout = bias.length;
+      const k = new Float32Array(kernel.length);
+      for (let i = 0; i < kernel.length; i++) k[i] = kernel[i]! * scale[i % cout]!;
+      const bb = new Float32Array(cout);
+      for (let o = 0; o < cout; o++) bb[o] = bias[o]! * scale[o]! + shift[o]!;
+      if (firstNonFinite(k) < 0 && firstNonFinite(bb) < 0) {
+        b.setWeight(`${target.name}/kernel`, k);
+        b.setWeight(`${target.name}/bias`, bb);
+        aliasTo(node, act);
+        return;
+      }
+    }
+    const name = addLayer(node, index, { type: 'affine' }, [act.layer]);
+    b.setWeight(`${name}/scale`, scale);
+    b.setWeight(`${name}/shift`, shift);
+  };
+
+  /** A constant as one value per channel of `shape` (a scalar, [C], [C, 1, 1] or [1, C, 1, 1]), or null. */
+  const perChannel = (c: Folded, shape: LayerShape): Float32Array | null => {
+    const channels = shape[shape.length - 1]!;
+    const n = count(c.dims);
+    if (n === 1) return new Float32Array(channels).fill(c.values[0]!);
+    const nonUnit = c.dims.map((d, i) => [d, i] as const).filter(([d]) => d !== 1);
+    if (nonUnit.length !== 1 || nonUnit[0]![0] !== channels) return null;
+    // The channel axis counted from the end: 3 for NCHW maps ([C, 1, 1] or [1, C, 1, 1]), 1 for vectors.
+    const fromEnd = c.dims.length - nonUnit[0]![1];
+    if ((shape.length === 3 && fromEnd !== 3) || (shape.length === 1 && fromEnd !== 1)) return null;
+    return Float32Array.from(c.values);
+  };
+
+  /** The input of a layer that needs vectors: maps of 1x1 (a vector input, a global pool) are flattened first. */
+  const asVector = (node: NodeProto, index: number, act: Activation): Activation => {
+    if (act.shape.length === 1) return act;
+    const [h, w] = act.shape;
+    if (h !== 1 || w !== 1) return act;
+    const name = b.uniqueName(`${act.layer === NETWORK_INPUT ? 'input' : act.layer}/flatten`);
+    const shape = b.add(
+      { type: 'flatten', name, order: 'chw', inputs: [act.layer] },
+      [`flatten before ${describe(node, index)}`],
+      '',
+      describe(node, index),
+    );
+    return { layer: name, shape };
+  };
+
+  const done = new Set<number>();
+  nodes.forEach((node, index) => {
+    if (reader.visited.has(index)) return; // Constant nodes, read as initializers
+    const op = node.opType ?? '';
+    const where = describe(node, index);
+    const ins = node.input ?? [];
     const out = node.output?.[0];
     if (!out) throw new ImportError(`${where} has no output`);
-    unusedExtraOutputs(node, index);
-    const attrs = new Attributes(node, where);
-    const op = node.opType ?? '';
-    const label = node.name ? `${op} "${node.name}"` : `${op} → "${out}"`;
-    let wasFusable = false;
-
-    if (op !== 'Add' && dataIndex !== 0) {
-      throw new ImportError(
-        `${where}: the chain enters at input ${dataIndex}; expected the data input first`,
-      );
+    (node.output ?? []).slice(1).forEach((name) => {
+      if (name && readers(name) > 0 && op !== 'Dropout') {
+        throw new ImportError(`${where}: its output "${name}" is used; only the main output is supported`);
+      }
+    });
+    for (const name of node.output ?? []) {
+      if (name && (acts.has(name) || folded.has(name) || reader.initializers.has(name))) {
+        throw new ImportError(
+          `${where}: writes "${name}", which an earlier node or initializer already holds (the graph has a cycle or reuses a name)`,
+        );
+      }
     }
+    const dataIns = ins.filter((n) => n && acts.has(n));
+    for (const n of ins) {
+      if (n && !acts.has(n) && !isConst(n)) {
+        const producer = reader.producers.get(n);
+        throw new ImportError(
+          producer
+            ? `${where}: its input "${n}" comes from ${describe(producer.node, producer.index)}, which comes later in the file or could not be imported (the graph must be in topological order)`
+            : `${where}: the initializer "${n}" is missing from the file (no node writes it either)`,
+        );
+      }
+    }
+
+    // Constant folding: shape arithmetic and constants.
+    if (dataIns.length === 0 || (op === 'Shape' && dataIns.length === 1)) {
+      if (!FOLDABLE.has(op)) {
+        throw new ImportError(
+          `${where}: computes from constants only, with an operator the importer cannot fold ("${op}")`,
+        );
+      }
+      folded.set(out, fold(node, where, ins, op, opsetVersion, constOf, acts));
+      done.add(index);
+      return;
+    }
+    const attrs = new Attributes(node, where);
+    const x = ins[0] ?? '';
+    const act = acts.get(x);
+    const firstIsData = act !== undefined;
+    if (!firstIsData && !['Add', 'Mul', 'Sub', 'Concat'].includes(op)) {
+      throw new ImportError(`${where}: its data input "${x}" must come first`);
+    }
+    const onlyData = (): Activation => {
+      if (dataIns.length !== 1 || !act) {
+        throw new ImportError(
+          `${where}: ${op} with ${dataIns.length} inputs computed from the image is not supported`,
+        );
+      }
+      return act;
+    };
 
     switch (op) {
       case 'Conv': {
-        other(node, index, 0);
-        const [h, w, c] = mapsOf(b.shape, where);
+        const a = onlyData();
+        if (a.shape.length !== 3) throw new ImportError(`${where} needs feature maps as input, got a vector`);
+        const [h, w, c] = a.shape;
         const group = attrs.int('group', 1);
-        if (group !== 1)
-          throw new ImportError(`${where}: grouped convolution (group ${group}) is not supported`);
-        requireUnitDilations(attrs, where);
-        const wt = reader.tensor(node.input?.[1], where, 'weights');
+        const wName = ins[1];
+        const wt = wName ? reader.initializers.get(wName) : undefined;
+        if (!wt)
+          throw new ImportError(
+            `${where}: the initializer "${wName ?? ''}" (weights) is missing from the file`,
+          );
         const wd = dimsOf(wt, where);
         if (wd.length !== 4) {
           throw new ImportError(
@@ -549,9 +471,10 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
           );
         }
         const [cout, cin, kh, kw] = wd as [number, number, number, number];
-        if (cin !== c) {
+        if (group < 1 || c % group !== 0 || cin * group !== c || cout % group !== 0) {
           throw new ImportError(
-            `${where}: weights "${wt.name ?? ''}" have shape ${shapeText(wd)} but the input has ${c} channels (weight shape mismatch)`,
+            `${where}: weights "${wt.name ?? ''}" have shape ${shapeText(wd)} but the input has ${c} channels` +
+              `${group !== 1 ? ` in ${group} groups` : ''} (weight shape mismatch)`,
           );
         }
         const kernel = pair(attrs.ints('kernel_shape'), [kh, kw], where, 'kernel_shape');
@@ -561,12 +484,16 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
           );
         }
         const stride = pair(attrs.ints('strides'), [1, 1], where, 'strides');
-        const pad = paddingOf(attrs, where, { h, w }, kernel, stride);
+        const dilation = pair(attrs.ints('dilations'), [1, 1], where, 'dilations');
+        const effective: [number, number] = [(kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1];
+        const pad = paddingOf(attrs, where, { h, w }, effective, stride);
         const kernelValues = floatValues(wt, where, 'weights');
         let bias: Float32Array = new Float32Array(cout);
-        const biasName = node.input?.[2];
+        const biasName = ins[2];
         if (biasName) {
-          const bt = reader.tensor(biasName, where, 'bias');
+          const bt = reader.initializers.get(biasName);
+          if (!bt)
+            throw new ImportError(`${where}: the initializer "${biasName}" (bias) is missing from the file`);
           if (count(dimsOf(bt, where)) !== cout) {
             throw new ImportError(
               `${where}: bias "${biasName}" has shape ${shapeText(dimsOf(bt, where))}, expected [${cout}] (weight shape mismatch)`,
@@ -574,70 +501,158 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
           }
           bias = floatValues(bt, where, 'bias');
         }
-        const name = b.names.conv();
-        b.add({ type: 'conv', name, filters: cout, kernel, stride, pad, relu: false }, [label], out, where);
-        const expected = [
-          floorOut(h, kh, stride[0], pad[0], pad[1]),
-          floorOut(w, kw, stride[1], pad[2], pad[3]),
-        ];
-        const got = b.shape;
-        if (got[0] !== expected[0] || got[1] !== expected[1]) {
-          throw new ImportError(`${where}: output size mismatch (${got.join('x')} vs ${expected.join('x')})`);
-        }
+        const layer: LayerBody = {
+          type: 'conv',
+          filters: cout,
+          kernel,
+          stride,
+          pad,
+          relu: false,
+          ...(group !== 1 ? { groups: group } : {}),
+          ...(dilation[0] !== 1 || dilation[1] !== 1 ? { dilation } : {}),
+        };
+        const name = addLayer(node, index, layer, [a.layer]);
         b.setWeight(`${name}/kernel`, oihwToHwio(kernelValues, cout, cin, kh, kw));
         b.setWeight(`${name}/bias`, bias);
-        wasFusable = true;
         break;
       }
-      case 'Relu': {
-        other(node, index, 0);
-        const last = b.last;
-        if (fusable && last && (last.type === 'conv' || last.type === 'dense') && !last.relu) {
-          last.relu = true;
-          b.extendLast(label, out);
-        } else {
-          b.add({ type: 'relu', name: b.names.after('relu') }, [label], out, where);
-        }
-        break;
-      }
-      case 'LRN': {
-        other(node, index, 0);
-        mapsOf(b.shape, where);
-        if (!attrs.has('size')) throw new ImportError(`${where}: LRN has no size attribute`);
-        const size = attrs.int('size', 0);
-        if (size < 1 || size % 2 === 0) {
+      case 'BatchNormalization': {
+        const a = onlyData();
+        if (attrs.int('training_mode', 0) !== 0)
           throw new ImportError(
-            `${where}: LRN size ${size} is not supported (must be odd: a window centred on each channel)`,
+            `${where}: training-mode batch normalisation is not supported (export the model in eval mode)`,
+          );
+        const eps = attrs.float('epsilon', 1e-5);
+        const [scale, shift, mean, variance] = [1, 2, 3, 4].map((k) => {
+          const v = constOf(ins[k] ?? '', where, ['scale', 'bias', 'mean', 'variance'][k - 1]!);
+          const per = perChannel(v, a.shape);
+          if (!per)
+            throw new ImportError(
+              `${where}: its ${['scale', 'bias', 'mean', 'variance'][k - 1]} must have one value per channel`,
+            );
+          return per;
+        }) as [Float32Array, Float32Array, Float32Array, Float32Array];
+        const n = scale.length;
+        const s = new Float32Array(n);
+        const t = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          s[i] = scale[i]! / Math.sqrt(variance[i]! + eps);
+          t[i] = shift[i]! - mean[i]! * s[i]!;
+        }
+        if (firstNonFinite(s) >= 0 || firstNonFinite(t) >= 0)
+          throw new ImportError(`${where}: its statistics give non-finite values (a negative variance?)`);
+        affine(node, index, x, a, s, t);
+        break;
+      }
+      case 'Relu':
+        addLayer(node, index, { type: 'relu' }, [onlyData().layer]);
+        break;
+      case 'Clip': {
+        const a = onlyData();
+        const bound = (k: number, attr: string): number | null => {
+          let v: number | undefined;
+          if (opsetVersion >= 11 || ins[k]) {
+            const n = ins[k];
+            if (n) v = constOf(n, where, attr).values[0];
+          } else if (attrs.has(attr)) v = attrs.float(attr, 0);
+          return v === undefined || !Number.isFinite(v) || Math.abs(v) >= 3.4e38 ? null : v;
+        };
+        const min = bound(1, 'min');
+        const max = bound(2, 'max');
+        if (min === 0 && max === null) addLayer(node, index, { type: 'relu' }, [a.layer]);
+        else addLayer(node, index, { type: 'clip', min, max }, [a.layer]);
+        break;
+      }
+      case 'LeakyRelu':
+        addLayer(node, index, { type: 'leakyrelu', alpha: attrs.float('alpha', 0.01) }, [onlyData().layer]);
+        break;
+      case 'Sigmoid':
+        addLayer(node, index, { type: 'sigmoid' }, [onlyData().layer]);
+        break;
+      case 'Add':
+      case 'Sub':
+      case 'Mul':
+      case 'Div': {
+        if (dataIns.length === 2 && ins.length === 2) {
+          if (op !== 'Add')
+            throw new ImportError(
+              `${where}: ${op} of two tensors computed from the image is not supported (only Add, a residual connection)`,
+            );
+          const [p, q] = [acts.get(ins[0]!)!, acts.get(ins[1]!)!];
+          if (ins[0] === ins[1]) {
+            addLayer(node, index, { type: 'add' }, [p.layer, q.layer]);
+            break;
+          }
+          addLayer(node, index, { type: 'add' }, [p.layer, q.layer]);
+          break;
+        }
+        const dataAt = acts.has(ins[0] ?? '') ? 0 : 1;
+        const a = acts.get(ins[dataAt]!)!;
+        const c = constOf(ins[1 - dataAt] ?? '', where, 'constant operand');
+        const per = perChannel(c, a.shape);
+        if (!per) {
+          throw new ImportError(
+            `${where}: ${op} with a constant of shape ${shapeText(c.dims)} is not supported (only a scalar or one value per channel)`,
           );
         }
-        b.add(
-          {
-            type: 'lrn',
-            name: b.names.after('norm'),
-            region: 'across',
-            size,
-            alpha: attrs.float('alpha', 1e-4),
-            beta: attrs.float('beta', 0.75),
-            bias: attrs.float('bias', 1),
-          },
-          [label],
-          out,
-          where,
+        const n = per.length;
+        const scale = new Float32Array(n).fill(1);
+        const shift = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          const v = per[i]!;
+          if (op === 'Add') shift[i] = v;
+          else if (op === 'Sub' && dataAt === 0) shift[i] = -v;
+          else if (op === 'Sub') {
+            scale[i] = -1;
+            shift[i] = v;
+          } else if (op === 'Mul') scale[i] = v;
+          else if (dataAt === 0) scale[i] = 1 / v;
+          else throw new ImportError(`${where}: dividing a constant by the image's tensor is not supported`);
+        }
+        if (firstNonFinite(scale) >= 0) throw new ImportError(`${where}: division by zero`);
+        affine(node, index, ins[dataAt]!, a, scale, shift);
+        break;
+      }
+      case 'Concat': {
+        const parts = ins.map((n) => {
+          const a = acts.get(n);
+          if (!a)
+            throw new ImportError(`${where}: Concat of a constant with the image's tensors is not supported`);
+          return a;
+        });
+        const rank = parts[0]!.shape.length === 3 ? 4 : 2;
+        let axis = attrs.int('axis', 1);
+        if (axis < 0) axis += rank;
+        if (axis !== 1)
+          throw new ImportError(
+            `${where}: Concat along axis ${attrs.int('axis', 1)} is not supported (only channels, axis 1)`,
+          );
+        addLayer(
+          node,
+          index,
+          { type: 'concat' },
+          parts.map((p) => p.layer),
         );
         break;
       }
-      case 'MaxPool': {
-        other(node, index, 0);
-        const [h, w] = mapsOf(b.shape, where);
-        requireUnitDilations(attrs, where);
+      case 'MaxPool':
+      case 'AveragePool': {
+        const a = onlyData();
+        if (a.shape.length !== 3) throw new ImportError(`${where} needs feature maps as input, got a vector`);
+        const [h, w] = a.shape;
+        const d = attrs.ints('dilations');
+        if (d && d.some((v) => v !== 1))
+          throw new ImportError(`${where}: dilations ${shapeText(d)} are not supported (only 1)`);
+        if (attrs.int('storage_order', 0) !== 0)
+          throw new ImportError(`${where}: storage_order 1 is not supported`);
         const kernel = pair(attrs.ints('kernel_shape'), [0, 0], where, 'kernel_shape');
-        if (kernel[0] === 0) throw new ImportError(`${where}: MaxPool has no kernel_shape`);
+        if (kernel[0] === 0) throw new ImportError(`${where}: ${op} has no kernel_shape`);
         const stride = pair(attrs.ints('strides'), [1, 1], where, 'strides');
         const pad = paddingOf(attrs, where, { h, w }, kernel, stride);
         const autoPad = attrs.string('auto_pad', 'NOTSET');
         const ceil = attrs.int('ceil_mode', 0) === 1 && (autoPad === 'NOTSET' || autoPad === 'VALID');
         const outSize = (size: number, k: number, s: number, before: number, after: number): number => {
-          if (!ceil) return floorOut(size, k, s, before, after);
+          if (!ceil) return Math.floor((size + before + after - k) / s) + 1;
           // ONNX (and onnxruntime): ceil rounding, but a window may not start in the end padding.
           let o = Math.ceil((size + before + after - k) / s) + 1;
           if ((o - 1) * s >= size + before) o -= 1;
@@ -647,83 +662,112 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
           outSize(h, kernel[0], stride[0], pad[0], pad[1]),
           outSize(w, kernel[1], stride[1], pad[2], pad[3]),
         ];
-        if (expected[0] < 1 || expected[1] < 1) {
+        if (expected[0] < 1 || expected[1] < 1)
           throw new ImportError(
             `${where}: pool window ${kernel.join('x')} is larger than its ${h}x${w} input`,
           );
-        }
-        const layer = maxPoolFor(
-          b,
-          { name: b.names.after('pool'), kernel, stride, pad, ceil },
-          expected,
-          [h, w],
-          where,
-        );
-        b.add(layer, [label], out, where);
+        const extra =
+          op === 'AveragePool' ? { countIncludePad: attrs.int('count_include_pad', 0) === 1 } : {};
+        const type = op === 'MaxPool' ? 'maxpool' : 'avgpool';
+        const layer = poolLayer(type, kernel, stride, pad, ceil, expected, [h, w], where);
+        addLayer(node, index, { ...layer, ...extra } as LayerBody, [a.layer]);
         break;
       }
+      case 'GlobalAveragePool':
+      case 'GlobalMaxPool': {
+        const a = onlyData();
+        addLayer(node, index, { type: 'globalpool', kind: op === 'GlobalAveragePool' ? 'avg' : 'max' }, [
+          a.layer,
+        ]);
+        break;
+      }
+      case 'LRN': {
+        const a = onlyData();
+        if (!attrs.has('size')) throw new ImportError(`${where}: LRN has no size attribute`);
+        const size = attrs.int('size', 0);
+        if (size < 1 || size % 2 === 0)
+          throw new ImportError(
+            `${where}: LRN size ${size} is not supported (must be odd: a window centred on each channel)`,
+          );
+        addLayer(
+          node,
+          index,
+          {
+            type: 'lrn',
+            region: 'across',
+            size,
+            alpha: attrs.float('alpha', 1e-4),
+            beta: attrs.float('beta', 0.75),
+            bias: attrs.float('bias', 1),
+          },
+          [a.layer],
+        );
+        break;
+      }
+      case 'Flatten':
       case 'Reshape':
-      case 'Flatten': {
-        let target: number[] | null = null;
-        if (op === 'Reshape') {
-          const shapeName = node.input?.[1];
-          if (shapeName) {
-            other(node, index, 0);
-            target = int64Values(reader.tensor(shapeName, where, 'shape'), where);
-          } else {
-            target = attrs.ints('shape') ?? null;
-            if (!target) throw new ImportError(`${where}: Reshape has no target shape`);
-          }
-        } else {
-          other(node, index, 0);
-          const rank = b.shape.length + 1;
+      case 'Squeeze': {
+        const a = onlyData();
+        const inDims = onnxDims(a.shape);
+        const features = count(inDims.slice(1));
+        let target: number[];
+        let rawTarget: number[] | undefined;
+        if (op === 'Flatten') {
           let axis = attrs.int('axis', 1);
-          if (axis < 0) axis += rank;
+          if (axis < 0) axis += inDims.length;
           if (axis !== 1)
             throw new ImportError(`${where}: Flatten axis ${attrs.int('axis', 1)} is not supported (only 1)`);
-        }
-        const shape = b.shape;
-        const features = shape.reduce((a, v) => a * v, 1);
-        if (target) {
+          target = [1, features];
+        } else if (op === 'Squeeze') {
+          const axes = (ins[1] ? constOf(ins[1], where, 'axes').values : (attrs.ints('axes') ?? [])).map(
+            (v) => (v < 0 ? v + inDims.length : v),
+          );
+          target = inDims.filter((d, i) => !(axes.length ? axes.includes(i) : d === 1) || i === 0);
+        } else {
+          const shapeName = ins[1];
+          const raw = shapeName ? constOf(shapeName, where, 'shape').values : attrs.ints('shape');
+          if (!raw) throw new ImportError(`${where}: Reshape has no target shape`);
+          rawTarget = raw;
           const allowZero = attrs.int('allowzero', 0) === 1;
-          const inDims = shape.length === 3 ? [1, shape[2], shape[0], shape[1]] : [1, shape[0]];
-          const resolved = target.map((v, i) => (v === 0 && !allowZero ? (inDims[i] ?? 0) : v));
-          const known = resolved.filter((v) => v !== -1).reduce((a, v) => a * v, 1);
-          const total = features;
-          const full = resolved.map((v) => (v === -1 ? total / Math.max(known, 1) : v));
-          const ok =
-            resolved.filter((v) => v === -1).length <= 1 &&
-            full.every((v) => Number.isInteger(v) && v > 0) &&
-            count(full) === total;
-          const same = full.length === inDims.length && full.every((v, i) => v === inDims[i]);
-          if (ok && same) {
-            b.extendLast(label, out); // a no-op reshape
-            break;
-          }
-          if (!ok || full.length !== 2 || full[0] !== 1 || full[1] !== features) {
+          const resolved = raw.map((v, i) => (v === 0 && !allowZero ? (inDims[i] ?? 0) : v));
+          const known = resolved.filter((v) => v !== -1).reduce((p, v) => p * v, 1);
+          target = resolved.map((v) => (v === -1 ? count(inDims) / Math.max(known, 1) : v));
+          if (
+            resolved.filter((v) => v === -1).length > 1 ||
+            !target.every((v) => Number.isInteger(v) && v > 0) ||
+            count(target) !== count(inDims)
+          ) {
             throw new ImportError(
-              `${where}: reshape to ${shapeText(target)} is not supported; only flattening each image to ` +
-                `[1, ${features}] is`,
+              `${where}: reshape of ${shapeText(inDims)} to ${shapeText(raw)} is not possible`,
             );
           }
         }
-        if (shape.length === 1) {
-          b.extendLast(label, out); // already flat
+        const same = target.length === inDims.length && target.every((v, i) => v === inDims[i]);
+        if (same || (a.shape.length === 1 && target.length === 2)) {
+          aliasTo(node, a); // a no-op reshape, or already one vector per image
           break;
         }
-        b.add({ type: 'flatten', name: b.names.fixed('flatten'), order: 'chw' }, [label], out, where);
+        if (target.length !== 2 || target[1] !== features) {
+          throw new ImportError(
+            `${where}: reshape to ${shapeText(rawTarget ?? target)} is not supported; only flattening each image to [N, ${features}] is`,
+          );
+        }
+        addLayer(node, index, { type: 'flatten', order: 'chw' }, [a.layer]);
         break;
       }
       case 'Gemm':
       case 'MatMul': {
-        other(node, index, 0);
-        if (b.shape.length !== 1) {
+        const a = asVector(node, index, onlyData());
+        if (a.shape.length !== 1)
           throw new ImportError(
             `${where}: ${op} needs a flattened input; add a Flatten or Reshape before it`,
           );
-        }
-        const inputs = b.shape[0];
-        const wt = reader.tensor(node.input?.[1], where, 'weights');
+        const inputs = a.shape[0];
+        const wt = reader.initializers.get(ins[1] ?? '');
+        if (!wt)
+          throw new ImportError(
+            `${where}: the initializer "${ins[1] ?? ''}" (weights) is missing from the file`,
+          );
         const wd = dimsOf(wt, where);
         if (wd.length !== 2)
           throw new ImportError(`${where}: weights "${wt.name ?? ''}" must be 2-D, got ${shapeText(wd)}`);
@@ -738,53 +782,31 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
           beta = attrs.float('beta', 1);
           // Fuzzing found: a NaN / Inf alpha or beta was folded into the weights and imported as a model
           // that outputs NaN.
-          if (!Number.isFinite(alpha) || !Number.isFinite(beta)) {
+          if (!Number.isFinite(alpha) || !Number.isFinite(beta))
             throw new ImportError(`${where}: Gemm alpha (${alpha}) and beta (${beta}) must be finite`);
-          }
         }
         const [rows, cols] = wd as [number, number];
         const [wIn, units] = transB ? [cols, rows] : [rows, cols];
         if (wIn !== inputs) {
           throw new ImportError(
-            `${where}: weights "${wt.name ?? ''}" have shape ${shapeText(wd)}${transB ? ' (transB)' : ''} but the ` +
-              `input has ${inputs} features (weight shape mismatch)`,
+            `${where}: weights "${wt.name ?? ''}" have shape ${shapeText(wd)}${transB ? ' (transB)' : ''} but the input has ${inputs} features (weight shape mismatch)`,
           );
         }
         const raw = floatValues(wt, where, 'weights');
         const kernel = transB ? transpose(raw, rows, cols, alpha) : scaled(raw, alpha);
         let bias: Float32Array = new Float32Array(units);
-        let tensorOut = out;
-        const from = [label];
-        const readBias = (name: string, w: string, factor: number): void => {
-          const bt = reader.tensor(name, w, 'bias');
-          const bd = dimsOf(bt, w);
-          const n = count(bd);
-          const okShape = (n === units && bd.filter((d) => d !== 1).length <= 1) || n === 1;
-          if (!okShape) {
+        if (op === 'Gemm' && ins[2]) {
+          const bd = constOf(ins[2], where, 'bias');
+          const n = count(bd.dims);
+          const okShape = (n === units && bd.dims.filter((v) => v !== 1).length <= 1) || n === 1;
+          if (!okShape)
             throw new ImportError(
-              `${w}: bias "${name}" has shape ${shapeText(bd)}, expected [${units}] (weight shape mismatch)`,
+              `${where}: bias "${ins[2]}" has shape ${shapeText(bd.dims)}, expected [${units}] (weight shape mismatch)`,
             );
-          }
-          const values = floatValues(bt, w, 'bias');
-          bias = n === 1 ? new Float32Array(units).fill((values[0] ?? 0) * factor) : scaled(values, factor);
-        };
-        if (op === 'Gemm' && node.input?.[2]) readBias(node.input[2], where, beta);
-        if (op === 'MatMul') {
-          // MatMul followed by an Add of a constant bias is one dense layer.
-          const after = reader.consumers.get(out) ?? [];
-          const add = after[0];
-          if (after.length === 1 && add && add.node.opType === 'Add') {
-            const addInputs = add.node.input ?? [];
-            const biasName = addInputs.find((n) => n !== out);
-            if (addInputs.length === 2 && biasName && reader.isConstant(biasName)) {
-              const addWhere = describe(add.node, add.index);
-              unusedExtraOutputs(add.node, add.index);
-              readBias(biasName, addWhere, 1);
-              reader.visited.add(add.index);
-              tensorOut = add.node.output?.[0] ?? out;
-              from.push(add.node.name ? `Add "${add.node.name}"` : `Add → "${tensorOut}"`);
-            }
-          }
+          bias =
+            n === 1
+              ? new Float32Array(units).fill(bd.values[0]! * beta)
+              : scaled(Float32Array.from(bd.values), beta);
         }
         // Finite weights times a finite alpha / beta can still overflow float32 (3.4e38 * 2).
         if (firstNonFinite(kernel) >= 0 || firstNonFinite(bias) >= 0) {
@@ -792,62 +814,288 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
             `${where}: weights times alpha ${alpha} / bias times beta ${beta} overflow float32`,
           );
         }
-        const name = b.names.dense();
-        b.add({ type: 'dense', name, units, relu: false }, from, tensorOut, where);
+        const name = addLayer(node, index, { type: 'dense', units, relu: false }, [a.layer]);
         b.setWeight(`${name}/kernel`, kernel);
         b.setWeight(`${name}/bias`, bias);
-        current = tensorOut;
-        fusable = true;
-        continue;
+        break;
       }
       case 'Dropout':
       case 'Identity': {
-        // Inference: identity. Dropout's ratio / training_mode inputs are constants or absent.
-        other(node, index, 0);
-        b.extendLast(label, out);
-        current = out;
-        continue; // `fusable` is kept: a Relu after Conv -> Dropout still fuses (Dropout is the identity)
+        if (op === 'Dropout' && node.output?.[1] && readers(node.output[1]) > 0)
+          throw new ImportError(
+            `${where}: its mask output "${node.output[1]}" is used; only the main output is supported`,
+          );
+        aliasTo(node, onlyData());
+        break;
+      }
+      case 'Pad': {
+        const a = onlyData();
+        const mode = attrs.string('mode', 'constant');
+        if (mode !== 'constant')
+          throw new ImportError(`${where}: Pad mode "${mode}" is not supported (only constant)`);
+        const pads = ins[1] ? constOf(ins[1], where, 'pads').values : attrs.ints('pads');
+        if (!pads) throw new ImportError(`${where}: Pad has no pads`);
+        const rank = a.shape.length === 3 ? 4 : 2;
+        if (pads.length !== 2 * rank || rank !== 4)
+          throw new ImportError(
+            `${where}: pads ${shapeText(pads)} are not supported (only the height and width of maps)`,
+          );
+        const [nb, cb, hb, wb, ne, ce, he, we] = pads as [
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+        ];
+        if (nb || cb || ne || ce)
+          throw new ImportError(`${where}: padding the batch or channel axis is not supported`);
+        if ([hb, wb, he, we].some((v) => v < 0))
+          throw new ImportError(`${where}: negative pads (cropping) are not supported`);
+        const value = ins[2] ? (constOf(ins[2], where, 'value').values[0] ?? 0) : attrs.float('value', 0);
+        const pad: Padding = [hb, he, wb, we];
+        addLayer(node, index, { type: 'pad', pad, value }, [a.layer]);
+        break;
       }
       case 'Softmax': {
-        other(node, index, 0);
-        if (b.shape.length !== 1) throw new ImportError(`${where}: Softmax must come after the dense layers`);
+        const a = asVector(node, index, onlyData());
+        if (a.shape.length !== 1)
+          throw new ImportError(`${where}: Softmax must come after the dense layers (a vector per image)`);
         const axis = attrs.int('axis', opsetVersion >= 13 ? -1 : 1);
         if (axis !== 1 && axis !== -1)
           throw new ImportError(`${where}: Softmax axis ${axis} is not supported`);
-        b.add({ type: 'softmax', name: b.names.fixed('prob') }, [label], out, where);
-        finished = true;
+        addLayer(node, index, { type: 'softmax' }, [a.layer]);
         break;
       }
       default:
-        throw new ImportError(
-          `${where}: unsupported operator "${op}"${node.domain ? ` (domain ${node.domain})` : ''}; supported are ` +
-            'Conv, Relu, LRN, MaxPool, Reshape, Flatten, Gemm, MatMul(+Add), Dropout, Identity, Softmax',
-        );
+        throw unsupported(where, op, node);
     }
-    fusable = wasFusable;
-    current = out;
-  }
-
-  nodes.forEach((node, index) => {
-    if (!reader.visited.has(index)) {
-      throw new ImportError(
-        `${describe(node, index)} is not on the chain from the input "${inputName}"; only a single chain of layers is supported`,
-      );
-    }
+    done.add(index);
   });
-  const outputs = new Set((graph.output ?? []).map((o) => o.name));
-  if (!outputs.has(current)) {
-    b.warnings.push(`the chain ends at "${current}", which is not a declared graph output`);
+
+  // The model's output: the graph output computed last (files may also list intermediate tensors as outputs);
+  // layers it does not depend on are left out.
+  const outNames = (graph.output ?? []).map((o) => o.name ?? '');
+  const depends = (layer: string): Set<string> => {
+    const seen = new Set<string>();
+    const stack = [layer];
+    while (stack.length) {
+      const name = stack.pop()!;
+      if (seen.has(name) || name === NETWORK_INPUT) continue;
+      seen.add(name);
+      stack.push(...(b.layer(name)?.inputs ?? []));
+    }
+    return seen;
+  };
+  let outName = outNames[0] ?? '';
+  let outAct = acts.get(outName);
+  let deepest = -1;
+  for (const name of outNames) {
+    const a = acts.get(name);
+    if (!a || a.layer === NETWORK_INPUT) continue;
+    const size = depends(a.layer).size;
+    if (size > deepest) {
+      deepest = size;
+      outName = name;
+      outAct = a;
+    }
   }
+  if (!outAct || outAct.layer === NETWORK_INPUT) {
+    throw new ImportError(`the graph output "${outName}" is not computed by any supported node`);
+  }
+  const needed = depends(outAct.layer);
+  const unused = b.layers.filter((l) => !needed.has(l.name));
+  if (unused.length) {
+    b.warnings.push(
+      `${unused.length} layer(s) do not lead to the output "${outName}" and were left out: ${unused
+        .slice(0, 5)
+        .map((l) => l.name)
+        .join(', ')}`,
+    );
+    const keep = b.layers.filter((l) => needed.has(l.name));
+    const sources = b.sources.filter((s) => needed.has(s.layer));
+    b.layers.splice(0, b.layers.length, ...keep);
+    b.sources.splice(0, b.sources.length, ...sources);
+  }
+  if (b.layers[b.layers.length - 1]?.name !== outAct.layer) {
+    throw new ImportError(`the graph output "${outName}" must come from the last node`);
+  }
+  nameAsChain(b);
 
   const producer = [model.producerName, model.producerVersion].filter(Boolean).join(' ');
+  const preprocessing = {
+    ...preprocessingFrom(ZFNET512_PREPROCESSING, inputSize, options),
+    ...(channels !== 3 ? { channels } : {}),
+  };
   const spec = b.finish({
     name: options.name ?? (graph.name || 'ONNX model'),
     description:
       options.description ??
       `Imported from ONNX${producer ? ` (${producer})` : ''}, opset ${opsetVersion || 'unknown'}, graph "${graph.name ?? ''}"`,
-    preprocessing: preprocessingFrom(ZFNET512_PREPROCESSING, inputSize, options),
+    preprocessing,
     labels: options.labels ?? [],
   });
   return { spec, weights: b.weights, sources: b.sources, warnings: b.warnings, format: 'onnx' };
 }
+
+/**
+ * A pool layer the engine resolves to exactly `expected` [outH, outW]: with ceil rounding and the file's
+ * padding where the engine's ceil rule gives that size, otherwise floor-rounded with the bottom / right
+ * padding set so the windows are the file's.
+ */
+function poolLayer(
+  type: 'maxpool' | 'avgpool',
+  kernel: [number, number],
+  stride: [number, number],
+  pad: Padding,
+  ceil: boolean,
+  expected: [number, number],
+  inHW: [number, number],
+  where: string,
+): {
+  type: 'maxpool' | 'avgpool';
+  kernel: [number, number];
+  stride: [number, number];
+  pad: Padding;
+  ceil: boolean;
+} {
+  const sizes = (p: Padding, c: boolean): [number, number] => {
+    const one = (size: number, k: number, s: number, before: number, after: number): number => {
+      if (!c) return Math.floor((size + before + after - k) / s) + 1;
+      let o = Math.ceil((size + before + after - k) / s) + 1;
+      if (before > 0 && (o - 1) * s >= size + before) o -= 1;
+      return o;
+    };
+    return [one(inHW[0], kernel[0], stride[0], p[0], p[1]), one(inHW[1], kernel[1], stride[1], p[2], p[3])];
+  };
+  const [a, b2] = sizes(pad, ceil);
+  if (a === expected[0] && b2 === expected[1] && pad.every((p, i) => p < kernel[i < 2 ? 0 : 1]))
+    return { type, kernel, stride, pad, ceil };
+  const fixed: Padding = [...pad];
+  fixed[1] = (expected[0] - 1) * stride[0] + kernel[0] - inHW[0] - pad[0];
+  fixed[3] = (expected[1] - 1) * stride[1] + kernel[1] - inHW[1] - pad[2];
+  if (fixed.some((p, i) => p < 0 || p >= kernel[i < 2 ? 0 : 1])) {
+    throw new ImportError(
+      `${where}: pooling geometry (kernel ${kernel.join('x')}, stride ${stride.join('x')}, pads ${pad.join(',')}) on a ${inHW.join('x')} input cannot be expressed by the engine`,
+    );
+  }
+  return { type, kernel, stride, pad: fixed, ceil: false };
+}
+
+/** Folds one node whose inputs are all constants (or a Shape of a known tensor). */
+function fold(
+  node: NodeProto,
+  where: string,
+  ins: string[],
+  op: string,
+  opsetVersion: number,
+  constOf: (name: string, where: string, what: string) => Folded,
+  acts: Map<string, Activation>,
+): Folded {
+  const attrs = new Attributes(node, where);
+  const arg = (k: number, what: string): Folded => constOf(ins[k] ?? '', where, what);
+  switch (op) {
+    case 'Shape': {
+      const a = acts.get(ins[0] ?? '');
+      const d = a ? onnxDims(a.shape) : arg(0, 'input').dims;
+      let start = attrs.int('start', 0);
+      let end = attrs.int('end', d.length);
+      if (start < 0) start += d.length;
+      if (end < 0) end += d.length;
+      const values = d.slice(Math.max(0, start), Math.min(d.length, end));
+      return { dims: [values.length], values };
+    }
+    case 'Identity':
+    case 'Cast':
+      return arg(0, 'input');
+    case 'Floor':
+    case 'Ceil': {
+      const a = arg(0, 'input');
+      return { dims: a.dims, values: a.values.map(op === 'Floor' ? Math.floor : Math.ceil) };
+    }
+    case 'Add':
+    case 'Sub':
+    case 'Mul':
+    case 'Div': {
+      const f = {
+        Add: (p: number, q: number) => p + q,
+        Sub: (p: number, q: number) => p - q,
+        Mul: (p: number, q: number) => p * q,
+        Div: (p: number, q: number) => p / q,
+      }[op];
+      return broadcast(arg(0, 'left operand'), arg(1, 'right operand'), f, where);
+    }
+    case 'Gather': {
+      const data = arg(0, 'data');
+      const idx = arg(1, 'indices');
+      let axis = attrs.int('axis', 0);
+      if (axis < 0) axis += data.dims.length;
+      if (data.dims.length !== 1 || axis !== 0)
+        throw new ImportError(`${where}: only Gather from a 1-D constant can be folded`);
+      const values = idx.values.map((i) => data.values[i < 0 ? i + data.dims[0]! : i]!);
+      return { dims: idx.dims, values };
+    }
+    case 'Unsqueeze': {
+      const a = arg(0, 'data');
+      const axes = opsetVersion >= 13 && ins[1] ? arg(1, 'axes').values : (attrs.ints('axes') ?? []);
+      const rank = a.dims.length + axes.length;
+      const norm = axes.map((v) => (v < 0 ? v + rank : v));
+      const dims: number[] = [];
+      let k = 0;
+      for (let i = 0; i < rank; i++) dims.push(norm.includes(i) ? 1 : a.dims[k++]!);
+      return { dims, values: a.values };
+    }
+    case 'Squeeze': {
+      const a = arg(0, 'data');
+      const axes = (opsetVersion >= 13 && ins[1] ? arg(1, 'axes').values : (attrs.ints('axes') ?? [])).map(
+        (v) => (v < 0 ? v + a.dims.length : v),
+      );
+      return { dims: a.dims.filter((d, i) => (axes.length ? !axes.includes(i) : d !== 1)), values: a.values };
+    }
+    case 'Concat': {
+      const parts = ins.map((_, k) => arg(k, 'input'));
+      if (parts.some((p) => p.dims.length !== 1))
+        throw new ImportError(`${where}: only Concat of 1-D constants can be folded`);
+      const values = parts.flatMap((p) => p.values);
+      return { dims: [values.length], values };
+    }
+    case 'Reshape': {
+      const a = arg(0, 'data');
+      const target = arg(1, 'shape').values;
+      const known = target.filter((v) => v > 0).reduce((p, v) => p * v, 1);
+      const dims = target.map((v, i) => (v === -1 ? a.values.length / known : v === 0 ? a.dims[i]! : v));
+      return { dims, values: a.values };
+    }
+    case 'ConstantOfShape': {
+      const shape = arg(0, 'shape').values;
+      const t = node.attribute?.find((x) => x.name === 'value')?.t;
+      let v = 0;
+      if (t)
+        v =
+          ((t as TensorProto).dataType === DT.INT64
+            ? int64Values(t, where)
+            : Array.from(floatValues(t, where, 'value')))[0] ?? 0;
+      return { dims: shape, values: new Array<number>(count(shape)).fill(v) };
+    }
+    case 'Slice': {
+      const a = arg(0, 'data');
+      if (a.dims.length !== 1) throw new ImportError(`${where}: only Slice of a 1-D constant can be folded`);
+      const starts = opsetVersion >= 10 ? arg(1, 'starts').values : (attrs.ints('starts') ?? [0]);
+      const ends = opsetVersion >= 10 ? arg(2, 'ends').values : (attrs.ints('ends') ?? [a.values.length]);
+      const steps = opsetVersion >= 10 && ins[4] ? arg(4, 'steps').values : [1];
+      const n = a.values.length;
+      const clamp = (v: number) => Math.max(0, Math.min(n, v < 0 ? v + n : v));
+      const step = steps[0] ?? 1;
+      if (step !== 1) throw new ImportError(`${where}: only Slice with step 1 can be folded`);
+      const values = a.values.slice(clamp(starts[0] ?? 0), clamp(ends[0] ?? n));
+      return { dims: [values.length], values };
+    }
+    default:
+      throw new ImportError(`${where}: cannot fold "${op}"`);
+  }
+}
+
+/** The ONNX data types the importer reads weights from. */
+export type { TensorProto };
