@@ -23,3 +23,4 @@ export * from './ops/receptiveField';
 export * from './ops/topk';
 export * from './ops/filters';
 export * from './ops/warm';
+export * from './run';

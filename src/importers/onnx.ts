@@ -136,6 +136,22 @@ function unsupported(where: string, op: string, node: NodeProto): ImportError {
   );
 }
 
+/**
+ * A constant with one value per value of one image's tensor ([C, H, W] or [1, C, H, W] for maps), in the
+ * engine's order (HWC), or null.
+ */
+function perElement(c: Folded, shape: LayerShape): Float32Array | null {
+  if (shape.length !== 3) return null;
+  const dims = c.dims[0] === 1 && c.dims.length === 4 ? c.dims.slice(1) : c.dims;
+  const [h, w, ch] = shape;
+  if (dims.length !== 3 || dims[0] !== ch || dims[1] !== h || dims[2] !== w) return null;
+  const out = new Float32Array(h * w * ch);
+  for (let k = 0; k < ch; k++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) out[(y * w + x) * ch + k] = c.values[(k * h + y) * w + x]!;
+  return out;
+}
+
 /** Row-major strides of dims. */
 function stridesOf(dims: number[]): number[] {
   const out = new Array<number>(dims.length).fill(1);
@@ -343,8 +359,9 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
     act: Activation,
     scale: Float32Array,
     shift: Float32Array,
+    elementwise = false,
   ): void => {
-    const target = foldTarget(x, act);
+    const target = elementwise ? null : foldTarget(x, act);
     if (target) {
       const kernel = b.weights.get(`${target.name}/kernel`)!;
       const bias = b.weights.get(`${target.name}/bias`)!;
@@ -360,7 +377,9 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
         return;
       }
     }
-    const name = addLayer(node, index, { type: 'affine' }, [act.layer]);
+    const name = addLayer(node, index, elementwise ? { type: 'affine', elementwise } : { type: 'affine' }, [
+      act.layer,
+    ]);
     b.setWeight(`${name}/scale`, scale);
     b.setWeight(`${name}/shift`, shift);
   };
@@ -525,7 +544,11 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
         const eps = attrs.float('epsilon', 1e-5);
         const [scale, shift, mean, variance] = [1, 2, 3, 4].map((k) => {
           const v = constOf(ins[k] ?? '', where, ['scale', 'bias', 'mean', 'variance'][k - 1]!);
-          const per = perChannel(v, a.shape);
+          // Batch norm's statistics are 1-D, one value per channel (axis 1).
+          const per =
+            v.dims.length === 1 && v.dims[0] === a.shape[a.shape.length - 1]
+              ? Float32Array.from(v.values)
+              : null;
           if (!per)
             throw new ImportError(
               `${where}: its ${['scale', 'bias', 'mean', 'variance'][k - 1]} must have one value per channel`,
@@ -589,10 +612,11 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
         const dataAt = acts.has(ins[0] ?? '') ? 0 : 1;
         const a = acts.get(ins[dataAt]!)!;
         const c = constOf(ins[1 - dataAt] ?? '', where, 'constant operand');
-        const per = perChannel(c, a.shape);
+        const channelwise = perChannel(c, a.shape);
+        const per = channelwise ?? perElement(c, a.shape);
         if (!per) {
           throw new ImportError(
-            `${where}: ${op} with a constant of shape ${shapeText(c.dims)} is not supported (only a scalar or one value per channel)`,
+            `${where}: ${op} with a constant of shape ${shapeText(c.dims)} is not supported (only a scalar, one value per channel or one per value of an image's tensor)`,
           );
         }
         const n = per.length;
@@ -610,7 +634,7 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
           else throw new ImportError(`${where}: dividing a constant by the image's tensor is not supported`);
         }
         if (firstNonFinite(scale) >= 0) throw new ImportError(`${where}: division by zero`);
-        affine(node, index, ins[dataAt]!, a, scale, shift);
+        affine(node, index, ins[dataAt]!, a, scale, shift, !channelwise);
         break;
       }
       case 'Concat': {
@@ -903,7 +927,11 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
     }
   }
   if (!outAct || outAct.layer === NETWORK_INPUT) {
-    throw new ImportError(`the graph output "${outName}" is not computed by any supported node`);
+    throw new ImportError(
+      outAct
+        ? `the graph computes nothing: its output "${outName}" is its input`
+        : `the graph output "${outName}" is not computed by any supported node`,
+    );
   }
   const needed = depends(outAct.layer);
   const unused = b.layers.filter((l) => !needed.has(l.name));

@@ -9,11 +9,13 @@ import { infoCommand } from './info';
 import { occludeCommand } from './occlude';
 import { projectCommand } from './project';
 import { top9Command } from './top9';
+import { runCommand } from './run';
 
 export const COMMANDS: readonly Command[] = [
   infoCommand,
   classifyCommand,
   activationsCommand,
+  runCommand,
   projectCommand,
   occludeCommand,
   importCommand,

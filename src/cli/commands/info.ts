@@ -1,5 +1,5 @@
 /** `info`: a model's name, preprocessing and every layer's output shape, read from model.json alone. */
-import { resolveSpec } from '../../engine/model/spec';
+import { inputChannels, NETWORK_INPUT, resolveSpec } from '../../engine/model/spec';
 import { stringOption } from '../args';
 import { MODEL_OPTION, CliError, type Command } from '../context';
 import { formatJson } from '../json';
@@ -10,8 +10,9 @@ export const infoCommand: Command = {
   summary: "describe a model: preprocessing, classes and each layer's output shape",
   description: [
     'Prints JSON: name, description, preprocessing, inputShape [H, W, 3], classes (number of labels),',
-    'parameters, weightsDtype, and layers: [{name, type, outputShape}] with outputShape [H, W, C] for',
-    'feature maps or [units] for vectors. Reads model.json only (weights are not loaded).',
+    'parameters, weightsDtype, and layers in order: [{name, type, outputShape, inputs, aliases}] with',
+    'outputShape [H, W, C] for feature maps or [units] for vectors, inputs the layers it reads ("input":',
+    'the network input) and aliases the node / tensor names of the file it came from. Reads model.json only.',
   ].join('\n'),
   options: [MODEL_OPTION],
   usesTensors: false,
@@ -43,11 +44,17 @@ export const infoCommand: Command = {
         name: spec.name,
         description: spec.description,
         preprocessing: spec.preprocessing,
-        inputShape: [h, w, 3],
+        inputShape: [h, w, inputChannels(spec.preprocessing)],
         classes: spec.labels.length,
         parameters,
         weightsDtype,
-        layers: layers.map((l) => ({ name: l.spec.name, type: l.spec.type, outputShape: l.outShape })),
+        layers: layers.map((l) => ({
+          name: l.spec.name,
+          type: l.spec.type,
+          outputShape: l.outShape,
+          inputs: l.inputs.map((at) => (at < 0 ? NETWORK_INPUT : (layers[at]?.spec.name ?? ''))),
+          ...(l.spec.aliases?.length ? { aliases: l.spec.aliases } : {}),
+        })),
       }),
     );
   },

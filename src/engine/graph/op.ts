@@ -17,6 +17,7 @@ export type FieldKind =
   | 'pad'
   | 'number-or-null'
   | 'optional-number'
+  | 'optional-boolean'
   | 'optional-pair'
   | readonly string[];
 

@@ -184,6 +184,8 @@ function fieldOk(v: unknown, kind: FieldKind): boolean {
       return v === undefined || isNumbers(v, 2);
     case 'optional-number':
       return v === undefined || typeof v === 'number';
+    case 'optional-boolean':
+      return v === undefined || typeof v === 'boolean';
     case 'number-or-null':
       return v === null || typeof v === 'number';
     default:
@@ -198,6 +200,7 @@ function fieldWant(kind: FieldKind): string {
     pad: '[top, bottom, left, right]',
     'optional-pair': '[h, w] or absent',
     'optional-number': 'a number or absent',
+    'optional-boolean': 'true, false or absent',
     'number-or-null': 'a number or null',
   };
   return words[kind] ?? `a ${kind}`;

@@ -103,9 +103,13 @@ export interface SoftmaxLayer extends LayerBase {
   type: 'softmax';
 }
 
-/** Per-channel x * scale + shift (inference batch norm; Mul / Add / Sub / Div by a constant). */
+/**
+ * x * scale + shift, per channel (inference batch norm; Mul / Add / Sub / Div by a per-channel constant) or,
+ * with `elementwise`, per value of one image's output ([H, W, C] or [units]: a constant of the tensor's shape).
+ */
 export interface AffineLayer extends LayerBase {
   type: 'affine';
+  elementwise?: boolean;
 }
 
 /** min(max(x, min), max); null: no bound. Clip(0, 6) is ReLU6. */

@@ -106,14 +106,14 @@ export const padOp: OpDef<PadLayer> = {
 export const affineOp: OpDef<AffineLayer> = {
   type: 'affine',
   arity: [1, 1],
-  fields: {},
+  fields: { elementwise: 'optional-boolean' },
   resolve(layer, [inShape]) {
-    const c = inShape![inShape!.length - 1]!;
+    const shape = layer.elementwise ? [...inShape!] : [inShape![inShape!.length - 1]!];
     return {
       outShape: [...inShape!] as LayerShape,
       weights: [
-        { name: `${layer.name}/scale`, shape: [c] },
-        { name: `${layer.name}/shift`, shape: [c] },
+        { name: `${layer.name}/scale`, shape },
+        { name: `${layer.name}/shift`, shape },
       ],
     };
   },
