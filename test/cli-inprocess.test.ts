@@ -221,7 +221,7 @@ describe('runCli in-process', () => {
     [
       'no command',
       [],
-      /^error: no command given \(commands: info, classify, activations, project, [a-z0-9, ]+; see "zf-lens --help"\)$/,
+      /^error: no command given \(commands: info, classify, activations, run, project, [a-z0-9, ]+; see "zf-lens --help"\)$/,
     ],
     ['unknown command', ['frobnicate'], /^error: unknown command "frobnicate" \(commands: info, classify/],
     ['option before the command', ['--model', 'x'], /^error: expected a command before --model/],
@@ -395,7 +395,7 @@ describe('runCli in-process', () => {
         '--out',
         '%x.npy',
       ],
-      /^error: layer "fc" is a dense layer; projections start from conv, relu, lrn or pool layers$/,
+      /^error: layer "fc" is a dense layer without feature maps; projections start from layers with maps \(conv, relu, pool, \.\.\.\)$/,
     ],
     [
       'unknown layer',

@@ -114,11 +114,11 @@ describe('CLI on a tiny model with known weights', () => {
     expect(info.classes).toBe(3);
     expect(info.parameters).toBe(54 + 2 + 36 + 3);
     expect(info.layers).toEqual([
-      { name: 'conv1', type: 'conv', outputShape: [4, 6, 2] },
-      { name: 'pool1', type: 'maxpool', outputShape: [2, 3, 2] },
-      { name: 'flatten', type: 'flatten', outputShape: [12] },
-      { name: 'fc', type: 'dense', outputShape: [3] },
-      { name: 'prob', type: 'softmax', outputShape: [3] },
+      { name: 'conv1', type: 'conv', outputShape: [4, 6, 2], inputs: ['input'] },
+      { name: 'pool1', type: 'maxpool', outputShape: [2, 3, 2], inputs: ['conv1'] },
+      { name: 'flatten', type: 'flatten', outputShape: [12], inputs: ['pool1'] },
+      { name: 'fc', type: 'dense', outputShape: [3], inputs: ['flatten'] },
+      { name: 'prob', type: 'softmax', outputShape: [3], inputs: ['fc'] },
     ]);
   });
 
@@ -257,7 +257,12 @@ describe('CLI on the shipped default model', () => {
     };
     expect(info.name).toBe(json.spec.name);
     expect(info.layers).toEqual(
-      resolveSpec(json.spec).map((l) => ({ name: l.spec.name, type: l.spec.type, outputShape: l.outShape })),
+      resolveSpec(json.spec).map((l, i, all) => ({
+        name: l.spec.name,
+        type: l.spec.type,
+        outputShape: l.outShape,
+        inputs: [i === 0 ? 'input' : all[i - 1]!.spec.name],
+      })),
     );
     const shape = (name: string) => info.layers.find((l) => l.name === name)?.outputShape.slice(0, 2);
     expect([

@@ -116,7 +116,7 @@ export async function readLabelsFile(path: string): Promise<string[]> {
 }
 
 /** `R,G,B` -> three numbers. */
-export function parseMean(text: string): [number, number, number] {
+export function parseMean(text: string, flag = '--mean'): [number, number, number] {
   const parts = text.split(',').map((p) => p.trim());
   const values = parts.map((p) => (p === '' ? NaN : Number(p)));
   const [r, g, b] = values;
@@ -125,9 +125,12 @@ export function parseMean(text: string): [number, number, number] {
     r === undefined ||
     g === undefined ||
     b === undefined ||
-    !values.every(Number.isFinite)
+    !values.every(Number.isFinite) ||
+    (flag === '--std' && !values.every((v) => v > 0))
   )
-    throw new CliError(`--mean must be three numbers R,G,B (got "${text}")`);
+    throw new CliError(
+      `${flag} must be three ${flag === '--std' ? 'positive ' : ''}numbers R,G,B (got "${text}")`,
+    );
   return [r, g, b];
 }
 

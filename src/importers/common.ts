@@ -35,6 +35,8 @@ export interface ImportOptions {
   labels?: string[];
   /** Mean pixel in R, G, B order on the 0..255 scale. */
   mean?: [number, number, number];
+  /** Per-channel standard deviation in R, G, B order on the 0..255 scale (torchvision's convention). */
+  std?: [number, number, number];
   channelOrder?: 'rgb' | 'bgr';
   scale?: number;
   /** Network input [height, width], for files that leave it open. */
@@ -373,16 +375,20 @@ export function preprocessingFrom(
   inputSize: [number, number],
   options: ImportOptions,
 ): Preprocessing {
+  const std = options.std ?? defaults.std;
   const prep: Preprocessing = {
     inputSize,
     mean: options.mean ?? defaults.mean,
     scale: options.scale ?? defaults.scale,
     channelOrder: options.channelOrder ?? defaults.channelOrder,
+    ...(std ? { std } : {}),
   };
   if (prep.mean.length !== 3 || !prep.mean.every(Number.isFinite))
     throw new ImportError('mean must be three finite numbers (R, G, B)');
   if (!Number.isFinite(prep.scale) || prep.scale === 0)
     throw new ImportError('scale must be a non-zero number');
+  if (prep.std && (prep.std.length !== 3 || !prep.std.every((v) => Number.isFinite(v) && v > 0)))
+    throw new ImportError('std must be three positive numbers (R, G, B)');
   if (prep.channelOrder !== 'rgb' && prep.channelOrder !== 'bgr')
     throw new ImportError(`channel order must be "rgb" or "bgr", got ${JSON.stringify(prep.channelOrder)}`);
   return prep;

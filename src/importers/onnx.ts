@@ -56,6 +56,18 @@ import type onnxProto from 'onnx-proto';
 
 export { ZFNET512_PREPROCESSING };
 
+/**
+ * torchvision's ImageNet preprocessing (0..1 images normalised by mean 0.485, 0.456, 0.406 and std 0.229,
+ * 0.224, 0.225, here on the 0..255 scale): the default for ONNX graphs other than plain chains, which are
+ * mostly PyTorch exports.
+ */
+export const TORCHVISION_PREPROCESSING = {
+  mean: [123.675, 116.28, 103.53] as [number, number, number],
+  std: [58.395, 57.12, 57.375] as [number, number, number],
+  scale: 1,
+  channelOrder: 'rgb' as const,
+};
+
 /** The ONNX operators the importer turns into layers (besides the constant arithmetic it folds). */
 export const SUPPORTED_ONNX_OPS = [
   'Conv',
@@ -950,11 +962,11 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
   if (b.layers[b.layers.length - 1]?.name !== outAct.layer) {
     throw new ImportError(`the graph output "${outName}" must come from the last node`);
   }
-  nameAsChain(b);
+  const chain = nameAsChain(b);
 
   const producer = [model.producerName, model.producerVersion].filter(Boolean).join(' ');
   const preprocessing = {
-    ...preprocessingFrom(ZFNET512_PREPROCESSING, inputSize, options),
+    ...preprocessingFrom(chain ? ZFNET512_PREPROCESSING : TORCHVISION_PREPROCESSING, inputSize, options),
     ...(channels !== 3 ? { channels } : {}),
   };
   const spec = b.finish({

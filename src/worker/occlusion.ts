@@ -6,6 +6,7 @@
 import {
   findLayer,
   firstLayerFilters,
+  defaultMapLayer,
   isMapLayer,
   occlusionGrid,
   occlusionMap,
@@ -31,11 +32,12 @@ export interface VisualizerContext {
   queue: LatestWinsQueue;
 }
 
-/** The model's last conv layer (conv5 in ZFNet), or its last feature-map layer. */
+/**
+ * The layer occlusion maps by default: the last spatial layer before global pooling or flatten (conv5 in
+ * ZFNet; see defaultMapLayer).
+ */
 export function lastConvLayer(model: ZfModel): string {
-  const maps = model.layers.filter((l) => isMapLayer(l));
-  const convs = maps.filter((l) => l.spec.type === 'conv');
-  const layer = convs[convs.length - 1] ?? maps[maps.length - 1];
+  const layer = defaultMapLayer(model.layers);
   if (!layer) throw new SpecError('the model has no feature-map layer');
   return layer.spec.name;
 }

@@ -9,6 +9,7 @@ import { formatJson } from '../json';
 export async function importOptionsFrom(values: OptionValues): Promise<ConvertOptions> {
   const options: ConvertOptions = { dtype: stringOption(values, 'dtype') as WeightDtype };
   if (typeof values.mean === 'string') options.mean = parseMean(values.mean);
+  if (typeof values.std === 'string') options.std = parseMean(values.std, '--std');
   if (typeof values['channel-order'] === 'string')
     options.channelOrder = values['channel-order'] as 'rgb' | 'bgr';
   if (typeof values.scale === 'string') {
@@ -35,6 +36,13 @@ export const IMPORT_OPTIONS = [
     type: 'string',
     valueName: 'R,G,B',
     description: 'mean pixel subtracted from the input, RGB order, 0..255 scale (default: from the file)',
+  },
+  {
+    name: 'std',
+    type: 'string',
+    valueName: 'R,G,B',
+    description:
+      'per-channel standard deviation the input is divided by after the mean, RGB order, 0..255 scale (torchvision: 58.395,57.12,57.375)',
   },
   {
     name: 'channel-order',
@@ -66,8 +74,10 @@ export const importCommand: Command = {
   description: [
     'Reads FILE: an .onnx file, a .caffemodel (with its .prototxt as FILE2 or --prototxt), or a model folder',
     '(model.json + .bin shards), and writes the folder --out DIR (created; an existing model folder there is',
-    'replaced). Preprocessing defaults to what the file implies (ZFNet-512: mean 123.68,116.779,103.939, BGR,',
-    'scale 1); the options override it. Models with 1000 outputs and no labels get the ILSVRC-2012 class names.',
+    'replaced). Preprocessing defaults to what the file implies (ZFNet-512 and other plain chains: mean',
+    '123.68,116.779,103.939, BGR, scale 1; other ONNX graphs, e.g. torchvision exports: RGB, mean',
+    '123.675,116.28,103.53, std 58.395,57.12,57.375); the options override it. Models with 1000 outputs and no',
+    'labels get the ILSVRC-2012 class names.',
     'Prints JSON: {out, name, format, layers, parameters, dtype, classes, labels, warnings}.',
   ].join('\n'),
   positionals: { usage: 'FILE [FILE2]', min: 1, max: 2, what: 'a model file' },

@@ -3,7 +3,13 @@ import { tf, type Tensor } from '../../engine/tf';
 import { forward } from '../../engine/forward';
 import type { ZfModel } from '../../engine/model/model';
 import { pixelsToInput, type Pixels } from '../../engine/model/preprocess';
-import { channelsOf, findLayer, isMapLayer, type ResolvedLayer } from '../../engine/model/spec';
+import {
+  channelsOf,
+  defaultMapLayer,
+  findLayer,
+  isMapLayer,
+  type ResolvedLayer,
+} from '../../engine/model/spec';
 import { occlusionGrid, occlusionMap, type OcclusionResult } from '../../engine/ops/occlusion';
 import { intOption, stringOption, type OptionValues } from '../args';
 import {
@@ -33,14 +39,11 @@ export interface OcclusionJson {
   label: number[][];
 }
 
-/** The layer mapped by default: conv5, or the last convolution. */
+/** The layer mapped by default: the last spatial layer before global pooling or flatten (conv5 in ZFNet). */
 export function defaultOcclusionLayer(model: ZfModel): ResolvedLayer {
-  const conv5 = model.layers.find((l) => l.spec.name === 'conv5' && isMapLayer(l));
-  if (conv5) return conv5;
-  const convs = model.layers.filter((l) => l.spec.type === 'conv');
-  const last = convs[convs.length - 1];
-  if (!last) throw new CliError(`model "${model.spec.name}" has no convolution layer; give --layer`);
-  return last;
+  const layer = defaultMapLayer(model.layers);
+  if (!layer) throw new CliError(`model "${model.spec.name}" has no feature-map layer; give --layer`);
+  return layer;
 }
 
 /** The shortest decimal that reads back as the same float32 (6247.152 rather than 6247.15185546875). */

@@ -224,10 +224,12 @@ function checkSpecTypes(spec: ModelSpec): void {
     !Number.isFinite(prep.scale) ||
     prep.scale === 0 ||
     (prep.channelOrder !== 'rgb' && prep.channelOrder !== 'bgr') ||
-    (prep.channels !== undefined && typeof prep.channels !== 'number')
+    (prep.channels !== undefined && typeof prep.channels !== 'number') ||
+    (prep.std !== undefined &&
+      (!isNumbers(prep.std, 3) || !(prep.std as number[]).every((v) => Number.isFinite(v) && v > 0)))
   ) {
     throw new ModelFormatError(
-      'model.json: spec.preprocessing must have inputSize [h, w], mean [r, g, b], a finite non-zero scale and channelOrder "rgb" or "bgr"',
+      'model.json: spec.preprocessing must have inputSize [h, w], mean [r, g, b], a finite non-zero scale, channelOrder "rgb" or "bgr", and if given a positive std [r, g, b]',
     );
   }
   (s.layers as unknown[]).forEach((layer, i) => {

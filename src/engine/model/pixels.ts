@@ -119,7 +119,10 @@ interface Normalise {
   m0: number;
   m1: number;
   m2: number;
-  scale: number;
+  /** Per-channel multipliers (R, G, B): scale / std. */
+  k0: number;
+  k1: number;
+  k2: number;
   bgr: boolean;
 }
 
@@ -168,7 +171,7 @@ function bilinear(src: Plane, height: number, width: number, norm: Normalise | n
       }
       continue;
     }
-    const { m0, m1, m2, scale, bgr } = norm;
+    const { m0, m1, m2, k0, k1, k2, bgr } = norm;
     for (let j = 0; j < n; j += 3) {
       const tr = top[j] as number;
       const tg = top[j + 1] as number;
@@ -177,9 +180,9 @@ function bilinear(src: Plane, height: number, width: number, norm: Normalise | n
       const vg = tg + ((bottom[j + 1] as number) - tg) * fy;
       const vb = tb + ((bottom[j + 2] as number) - tb) * fy;
       // Rounded to float32 first, as the stored resize value that normaliseRgb reads.
-      const r = (Math.fround(vr < 0 ? 0 : vr > 255 ? 255 : vr) - m0) * scale;
-      const g = (Math.fround(vg < 0 ? 0 : vg > 255 ? 255 : vg) - m1) * scale;
-      const b = (Math.fround(vb < 0 ? 0 : vb > 255 ? 255 : vb) - m2) * scale;
+      const r = (Math.fround(vr < 0 ? 0 : vr > 255 ? 255 : vr) - m0) * k0;
+      const g = (Math.fround(vg < 0 ? 0 : vg > 255 ? 255 : vg) - m1) * k1;
+      const b = (Math.fround(vb < 0 ? 0 : vb > 255 ? 255 : vb) - m2) * k2;
       out[o + j] = bgr ? b : r;
       out[o + j + 1] = g;
       out[o + j + 2] = bgr ? r : b;
@@ -220,14 +223,26 @@ function resize(pixels: Pixels, size: readonly [number, number], norm: Normalise
 
 function normalisation(prep: Preprocessing): Normalise {
   const [m0, m1, m2] = [prep.mean[0] ?? 0, prep.mean[1] ?? 0, prep.mean[2] ?? 0];
-  return { m0, m1, m2, scale: prep.scale, bgr: prep.channelOrder === 'bgr' };
+  const [k0, k1, k2] = channelScales(prep);
+  return { m0, m1, m2, k0, k1, k2, bgr: prep.channelOrder === 'bgr' };
 }
 
-function normaliseInPlace(rgb: Float32Array, { m0, m1, m2, scale, bgr }: Normalise): Float32Array {
+/**
+ * The multiplier of each channel (R, G, B) after the mean is subtracted: scale / std (torchvision's
+ * convention, std on the 0..255 scale); exactly `scale` where no std is given.
+ */
+export function channelScales(prep: Preprocessing): [number, number, number] {
+  const std = prep.std;
+  return std
+    ? [prep.scale / std[0], prep.scale / std[1], prep.scale / std[2]]
+    : [prep.scale, prep.scale, prep.scale];
+}
+
+function normaliseInPlace(rgb: Float32Array, { m0, m1, m2, k0, k1, k2, bgr }: Normalise): Float32Array {
   for (let i = 0; i < rgb.length; i += 3) {
-    const r = ((rgb[i] as number) - m0) * scale;
-    const g = ((rgb[i + 1] as number) - m1) * scale;
-    const b = ((rgb[i + 2] as number) - m2) * scale;
+    const r = ((rgb[i] as number) - m0) * k0;
+    const g = ((rgb[i + 1] as number) - m1) * k1;
+    const b = ((rgb[i + 2] as number) - m2) * k2;
     rgb[i] = bgr ? b : r;
     rgb[i + 1] = g;
     rgb[i + 2] = bgr ? r : b;
@@ -235,7 +250,7 @@ function normaliseInPlace(rgb: Float32Array, { m0, m1, m2, scale, bgr }: Normali
   return rgb;
 }
 
-/** RGB 0..255 values [.. * 3] -> network input in place: (x - mean) * scale, in the model's channel order. */
+/** RGB 0..255 values [.. * 3] -> network input in place: (x - mean) * scale / std, in the model's channel order. */
 export function normaliseRgb(rgb: Float32Array, prep: Preprocessing): Float32Array {
   return normaliseInPlace(rgb, normalisation(prep));
 }

@@ -4,7 +4,7 @@
  */
 import { tf, type Tensor3D, type Tensor4D } from '../tf';
 import type { Preprocessing } from './spec';
-import { networkInputData, resizeRgb, type Pixels } from './pixels';
+import { channelScales, networkInputData, resizeRgb, type Pixels } from './pixels';
 
 export { checkPixels, ImageInputError, type Pixels } from './pixels';
 
@@ -34,10 +34,11 @@ export function toNetworkInput(rgb: Tensor3D | Tensor4D, prep: Preprocessing): T
     const batch = (rgb.rank === 3 ? tf.expandDims(rgb, 0) : rgb) as Tensor4D;
     const kernel = new Float32Array(9);
     const bias = new Float32Array(3);
+    const k = channelScales(prep);
     for (let out = 0; out < 3; out++) {
       const from = prep.channelOrder === 'bgr' ? 2 - out : out;
-      kernel[from * 3 + out] = prep.scale;
-      bias[out] = -(prep.mean[from] ?? 0) * prep.scale;
+      kernel[from * 3 + out] = k[from]!;
+      bias[out] = -(prep.mean[from] ?? 0) * k[from]!;
     }
     return tf.fused.conv2d({
       x: batch,

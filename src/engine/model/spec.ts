@@ -172,6 +172,11 @@ export interface Preprocessing {
   mean: [number, number, number];
   /** Multiplier applied after mean subtraction. */
   scale: number;
+  /**
+   * Per-channel standard deviation in R, G, B order on the 0..255 scale, divided after the mean is subtracted
+   * (torchvision's convention: 58.395, 57.12, 57.375); absent: 1.
+   */
+  std?: [number, number, number];
   /** Channel order the network expects. */
   channelOrder: 'rgb' | 'bgr';
   /** Input channels (default 3). Raw tensors (`run`) may have any count; images give 1 (grey) or 3. */
@@ -330,4 +335,27 @@ export function ancestorsOf(layers: readonly ResolvedLayer[], targets: Iterable<
     for (const from of layers[at]?.inputs ?? []) if (from >= 0 && !seen.has(from)) stack.push(from);
   }
   return [...seen].sort((a, b) => a - b);
+}
+
+const POOL_TYPES = new Set(['maxpool', 'avgpool']);
+
+/**
+ * The feature-map layer the views map by default (occlusion's panel (b), the deepest scan): the last spatial
+ * layer before the network pools its maps globally or flattens them, going back past plain pools to the layer
+ * they pool (ZFNet's conv5, ResNet's last ReLU, VGG's last conv ReLU, GoogLeNet's last inception concat).
+ * Without a global pool or flatten: the last layer with maps larger than 1x1.
+ */
+export function defaultMapLayer(layers: readonly ResolvedLayer[]): ResolvedLayer | undefined {
+  const head = layers.find((l) => l.spec.type === 'flatten' || l.spec.type === 'globalpool');
+  let at: ResolvedLayer | undefined =
+    head && head.inputs[0] !== undefined ? layers[head.inputs[0]] : undefined;
+  while (at && POOL_TYPES.has(at.spec.type)) {
+    const below: ResolvedLayer | undefined = at.inputs[0] !== undefined ? layers[at.inputs[0]] : undefined;
+    if (!below || !isMapLayer(below)) break;
+    at = below;
+  }
+  if (at && isMapLayer(at)) return at;
+  return [...layers]
+    .reverse()
+    .find((l) => l.outShape.length === 3 && (l.outShape[0] > 1 || l.outShape[1]! > 1));
 }
