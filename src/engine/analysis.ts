@@ -2,7 +2,7 @@
 import { tf, type Tensor3D, type Tensor4D } from './tf';
 import { forward, type ForwardPass } from './forward';
 import type { ZfModel } from './model/model';
-import { normaliseRgb, resizeRgb, type Pixels } from './model/pixels';
+import { imageChannels, normaliseRgb, resizeRgb, type Pixels } from './model/pixels';
 
 export interface Analysis {
   /** The image at the model's input size, RGB 0..255 [H, W, 3]. */
@@ -21,7 +21,7 @@ export function analyse(model: ZfModel, pixels: Pixels): Analysis {
   let pass: ForwardPass;
   try {
     // The same values as pixelsToInput, from the one resize (a copy: a tensor may keep the array it was made from).
-    input = tf.tensor4d(normaliseRgb(values.slice(), prep), [1, h, w, 3], 'float32');
+    input = tf.tensor4d(normaliseRgb(values.slice(), prep), [1, h, w, imageChannels(prep)], 'float32');
     pass = forward(model, input);
   } catch (e) {
     tf.dispose(input ? [rgb, input] : [rgb]);

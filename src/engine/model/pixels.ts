@@ -250,9 +250,43 @@ function normaliseInPlace(rgb: Float32Array, { m0, m1, m2, k0, k1, k2, bgr }: No
   return rgb;
 }
 
-/** RGB 0..255 values [.. * 3] -> network input in place: (x - mean) * scale / std, in the model's channel order. */
+/**
+ * RGB 0..255 values [.. * 3] -> network input: (x - mean) * scale / std, in the model's channel order, in
+ * place; for a model with one input channel, a new array of grey values (see greyInput).
+ */
 export function normaliseRgb(rgb: Float32Array, prep: Preprocessing): Float32Array {
+  if (imageChannels(prep) === 1) return greyInput(rgb, prep);
   return normaliseInPlace(rgb, normalisation(prep));
+}
+
+/** ITU-R BT.601 luma weights (R, G, B): what PIL's convert('L') and torchvision's Grayscale use. */
+export const LUMA: readonly [number, number, number] = [0.299, 0.587, 0.114];
+
+/**
+ * The channels an image gives the model: 3, or 1 for a model with one input channel (grey images, e.g. LeNet
+ * on MNIST). Other counts are for raw tensors only (`run`).
+ */
+export function imageChannels(prep: Preprocessing): 1 | 3 {
+  const c = prep.channels ?? 3;
+  if (c !== 1 && c !== 3) {
+    throw new ImageInputError(
+      `the model takes ${c}-channel inputs; images give 1 (grey) or 3 (RGB) channels (raw tensors: the run command)`,
+    );
+  }
+  return c;
+}
+
+/** RGB 0..255 values [.. * 3] -> one-channel network input: (luma - mean[0]) * scale / std[0]. */
+export function greyInput(rgb: Float32Array, prep: Preprocessing): Float32Array {
+  const out = new Float32Array(rgb.length / 3);
+  const m = prep.mean[0] ?? 0;
+  const k = channelScales(prep)[0];
+  for (let i = 0, j = 0; j < out.length; i += 3, j++) {
+    const grey =
+      LUMA[0] * (rgb[i] as number) + LUMA[1] * (rgb[i + 1] as number) + LUMA[2] * (rgb[i + 2] as number);
+    out[j] = (grey - m) * k;
+  }
+  return out;
 }
 
 /**
@@ -260,5 +294,6 @@ export function normaliseRgb(rgb: Float32Array, prep: Preprocessing): Float32Arr
  * pixel (the values of normaliseRgb(resizeRgb(..)) exactly, in one pass).
  */
 export function networkInputData(pixels: Pixels, prep: Preprocessing): Float32Array {
+  if (imageChannels(prep) === 1) return greyInput(resize(pixels, prep.inputSize, null), prep);
   return resize(pixels, prep.inputSize, normalisation(prep));
 }

@@ -11,7 +11,7 @@
 import { tf, type Tensor, type Tensor1D, type Tensor4D } from '../tf';
 import { forward } from '../forward';
 import type { ZfModel } from '../model/model';
-import { channelsOf, findLayer, isMapLayer, SpecError } from '../model/spec';
+import { channelsOf, findLayer, inputChannels, isMapLayer, SpecError } from '../model/spec';
 import { occlusionGridSize } from './occlusionGrid';
 import { isCpuBackend } from '../backend';
 
@@ -113,8 +113,11 @@ export function occludedBatch(
   xs: number[],
 ): Tensor4D {
   const [h, w] = inputSize;
-  const image = h * w * 3;
-  if (pixels.length !== image) throw new Error(`expected ${h}x${w}x3 pixels, got ${pixels.length} values`);
+  // One image's values: 3 channels, or 1 for a grey model.
+  const c = pixels.length / (h * w);
+  const image = h * w * c;
+  if (c !== 1 && c !== 3)
+    throw new Error(`expected ${h}x${w}x3 pixels (or ${h}x${w}x1 grey values), got ${pixels.length} values`);
   const out = new Float32Array(ys.length * image);
   ys.forEach((y0, b) => {
     const base = b * image;
@@ -123,10 +126,10 @@ export function occludedBatch(
     const x1 = Math.min(w, (xs[b] ?? 0) + size);
     if (x1 <= x0) return;
     for (let y = Math.max(0, y0); y < Math.min(h, y0 + size); y++) {
-      out.fill(0, base + (y * w + x0) * 3, base + (y * w + x1) * 3);
+      out.fill(0, base + (y * w + x0) * c, base + (y * w + x1) * c);
     }
   });
-  return tf.tensor4d(out, [ys.length, h, w, 3]);
+  return tf.tensor4d(out, [ys.length, h, w, c]);
 }
 
 /**
@@ -199,8 +202,9 @@ export async function warmOcclusion(model: ZfModel, layerName: string, batchSize
   const layer = findLayer(model.layers, layerName);
   const [h, w] = model.spec.preprocessing.inputSize;
   const at = Array.from({ length: batchSize }, () => 0);
-  const input = tf.zeros([1, h, w, 3]) as Tensor4D;
-  const pixels = isCpuBackend() ? new Float32Array(h * w * 3) : null;
+  const c = inputChannels(model.spec.preprocessing);
+  const input = tf.zeros([1, h, w, c]) as Tensor4D;
+  const pixels = isCpuBackend() ? new Float32Array(h * w * c) : null;
   const options = { size: 1, channel: 0, classIndex: 0 };
   try {
     const values = occludedValues(model, input, pixels, layer.index, options, at, at);

@@ -13,8 +13,8 @@ import { nextTask } from './occlusion';
 import { tf, type Tensor, type Tensor3D, type Tensor4D } from '../tf';
 import { forward } from '../forward';
 import type { ZfModel } from '../model/model';
-import { inputSpaceToRgb, resizeToInput, type Pixels } from '../model/preprocess';
-import { networkInputData } from '../model/pixels';
+import { inputSpaceToRgb, inputToRgb, resizeToInput, type Pixels } from '../model/preprocess';
+import { imageChannels, networkInputData } from '../model/pixels';
 import { channelsOf, findLayer, isMapLayer, SpecError, type ResolvedLayer } from '../model/spec';
 import { PROJECTION_METHODS, projectSignal, type ProjectionMethod } from './deconvnet';
 import { receptiveField, type Box } from './receptiveField';
@@ -158,16 +158,17 @@ type Input = Tensor3D | Float32Array;
 function networkInput(model: ZfModel, image: ScanImage): Input {
   const prep = model.spec.preprocessing;
   const [h, w] = prep.inputSize;
+  const c = imageChannels(prep);
   if (image instanceof tf.Tensor) {
     const s = image.shape;
-    if (image.rank !== 3 || s[0] !== h || s[1] !== w || s[2] !== 3)
-      throw new Error(`a network input image must be [${h}, ${w}, 3], got [${s.join(', ')}]`);
+    if (image.rank !== 3 || s[0] !== h || s[1] !== w || s[2] !== c)
+      throw new Error(`a network input image must be [${h}, ${w}, ${c}], got [${s.join(', ')}]`);
     return image;
   }
   if (image instanceof Float32Array) {
-    if (image.length !== h * w * 3)
+    if (image.length !== h * w * c)
       throw new Error(
-        `a network input image must have ${h} x ${w} x 3 = ${h * w * 3} values, got ${image.length}`,
+        `a network input image must have ${h} x ${w} x ${c} = ${h * w * c} values, got ${image.length}`,
       );
     return image;
   }
@@ -203,7 +204,7 @@ class DeviceBatches {
     const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
     if (!device) return null;
     const [h, w] = model.spec.preprocessing.inputSize;
-    return new DeviceBatches(device, h * w * 3 * 4, batchSize);
+    return new DeviceBatches(device, h * w * imageChannels(model.spec.preprocessing) * 4, batchSize);
   }
 
   /** The buffer the next batch read writes into. */
@@ -236,18 +237,19 @@ type Batch = {
  */
 function stackInputs(model: ZfModel, batch: Batch): Tensor4D {
   const [h, w] = model.spec.preprocessing.inputSize;
-  const size = h * w * 3;
+  const c = imageChannels(model.spec.preprocessing);
+  const size = h * w * c;
   const { inputs, written } = batch;
-  if (written) return tf.tensor({ buffer: written }, [inputs.length, h, w, 3], 'float32') as Tensor4D;
+  if (written) return tf.tensor({ buffer: written }, [inputs.length, h, w, c], 'float32') as Tensor4D;
   if (inputs.every((i) => i instanceof Float32Array)) {
     const values = inputs.length === 1 ? (inputs[0] as Float32Array) : new Float32Array(inputs.length * size);
     if (inputs.length > 1) inputs.forEach((i, n) => values.set(i as Float32Array, n * size));
-    return tf.tensor4d(values, [inputs.length, h, w, 3], 'float32');
+    return tf.tensor4d(values, [inputs.length, h, w, c], 'float32');
   }
   return tf.tidy(
     () =>
       tf.stack(
-        inputs.map((i) => (i instanceof Float32Array ? tf.tensor3d(i, [h, w, 3], 'float32') : i)),
+        inputs.map((i) => (i instanceof Float32Array ? tf.tensor3d(i, [h, w, c], 'float32') : i)),
       ) as Tensor4D,
   );
 }
@@ -487,7 +489,10 @@ export async function topKScan(
 export async function warmScan(model: ZfModel, layerName: string, batchSize: number): Promise<void> {
   const layer = mapLayer(model, layerName);
   const [h, w] = model.spec.preprocessing.inputSize;
-  const inputs = Array.from({ length: batchSize }, () => new Float32Array(h * w * 3));
+  const inputs = Array.from(
+    { length: batchSize },
+    () => new Float32Array(h * w * imageChannels(model.spec.preprocessing)),
+  );
   const channels = Array.from({ length: channelsOf(layer) }, (_, c) => c);
   const { tensor } = batchStats(model, layer, channels, { start: 0, inputs, written: null });
   try {
@@ -573,15 +578,8 @@ export function inputImage(model: ZfModel, image: ScanImage): Tensor3D {
   if (!(image instanceof tf.Tensor || image instanceof Float32Array)) return resizeToInput(image, prep);
   const [h, w] = prep.inputSize;
   const input = networkInput(model, image);
-  return tf.tidy(
-    () =>
-      tf.add(
-        tf.div(
-          inputSpaceToRgb(input instanceof Float32Array ? tf.tensor3d(input, [h, w, 3]) : input, prep),
-          prep.scale,
-        ),
-        tf.tensor1d(prep.mean),
-      ) as Tensor3D,
+  return tf.tidy(() =>
+    inputToRgb(input instanceof Float32Array ? tf.tensor3d(input, [h, w, imageChannels(prep)]) : input, prep),
   );
 }
 

@@ -6,7 +6,7 @@
 import { tf, type Tensor4D } from '../tf';
 import { forward } from '../forward';
 import type { ZfModel } from '../model/model';
-import { isMapLayer } from '../model/spec';
+import { inputChannels, isMapLayer } from '../model/spec';
 import { project } from './deconvnet';
 import { nextTask, warmOcclusion } from './occlusion';
 import { warmScan } from './topk';
@@ -32,7 +32,7 @@ export async function warmShapes(model: ZfModel, plan: WarmPlan = {}): Promise<v
   const batches = [...new Set([1, ...(plan.batches ?? [])])].filter((n) => Number.isInteger(n) && n >= 1);
   for (const b of batches) {
     const done = tf.tidy(() => {
-      const x = tf.zeros([b, h, w, 3]) as Tensor4D;
+      const x = tf.zeros([b, h, w, inputChannels(model.spec.preprocessing)]) as Tensor4D;
       const pass = forward(model, x, { switches: b === 1 });
       const out = pass.outputs[pass.last] as Tensor4D;
       if (b !== 1 || !deepest) return tf.sum(out);
