@@ -118,6 +118,38 @@ for (const backend of NODE_BACKENDS) {
       }
     });
 
+    it('runs a conv and the ReLU that alone reads it as one fused kernel where the conv is not kept', async () => {
+      const r = findLayer(model.layers, 'r').index;
+      let pass: ReturnType<typeof forward> | null = null;
+      const profile = await tf.profile(() => {
+        pass = forward(model, x, { keep: new Set([r]), until: r });
+      });
+      const kept = pass as unknown as ReturnType<typeof forward>;
+      try {
+        expect(kept.outputs[findLayer(model.layers, 'a').index]).toBeNull();
+        expect(maps((await kept.outputs[r]!.data()) as Float32Array, 2)).toEqual([
+          [
+            [1, 0],
+            [3, 4],
+          ],
+          [
+            [0, 2],
+            [0, 0],
+          ],
+        ]);
+        expect(profile.kernelNames).not.toContain('Relu');
+      } finally {
+        kept.dispose();
+      }
+      // Keeping the conv's own output runs them apart: a keeps its negative values.
+      const both = forward(model, x, { keep: new Set([0, r]), until: r });
+      try {
+        expect(Array.from(await both.outputs[0]!.data())).toEqual([1, -1, -2, 2, 3, -3, 4, -4]);
+      } finally {
+        both.dispose();
+      }
+    });
+
     it('projects through the join: both branches come back to r and add', async () => {
       // Kernels derived once and kept with the model (polyphase forms on the CPU backends) are made by the
       // first projection; a second round must leave no tensor behind.

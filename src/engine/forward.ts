@@ -4,7 +4,7 @@
  */
 import { tf, type Tensor, type Tensor4D } from './tf';
 import type { ZfModel } from './model/model';
-import { ancestorsOf, INPUT_INDEX, inputChannels, type ResolvedLayer } from './model/spec';
+import { ancestorsOf, consumersOf, INPUT_INDEX, inputChannels, type ResolvedLayer } from './model/spec';
 import { matchesSamePadding } from './ops/pool';
 import { opOf } from './graph/registry';
 
@@ -52,6 +52,33 @@ export function applyLayer(
   return { y, switches: switches ?? null };
 }
 
+/**
+ * For each standalone ReLU that alone reads a conv or dense layer without a fused ReLU (ResNet's Conv -> Relu
+ * as exported): the index of that conv / dense layer, and the layer resolved with its ReLU fused. A pass that
+ * does not keep the conv's own output computes the pair as one fused kernel.
+ */
+const reluPairs = new WeakMap<ZfModel, Map<number, { fused: ResolvedLayer; reader: number }>>();
+
+function fusablePairs(model: ZfModel): Map<number, { fused: ResolvedLayer; reader: number }> {
+  let pairs = reluPairs.get(model);
+  if (pairs) return pairs;
+  pairs = new Map();
+  const readers = consumersOf(model.layers);
+  for (const layer of model.layers) {
+    const spec = layer.spec;
+    if (spec.type !== 'relu' || layer.inputs.length !== 1) continue;
+    const at = layer.inputs[0]!;
+    const below = model.layers[at];
+    if (!below || readers[at]?.length !== 1) continue;
+    const b = below.spec;
+    if ((b.type === 'conv' || b.type === 'dense') && !b.relu) {
+      pairs.set(at, { fused: { ...below, spec: { ...b, relu: true } }, reader: layer.index });
+    }
+  }
+  reluPairs.set(model, pairs);
+  return pairs;
+}
+
 export function forward(model: ZfModel, input: Tensor4D, options: ForwardOptions = {}): ForwardPass {
   const layers = model.layers;
   const last = Math.min(options.until ?? layers.length - 1, layers.length - 1);
@@ -68,18 +95,36 @@ export function forward(model: ZfModel, input: Tensor4D, options: ForwardOptions
   const run = ancestorsOf(layers, targets);
   const outputSlot: number[] = [];
   const switchSlot: number[] = [];
+  const pairs = kept ? fusablePairs(model) : null;
+  const running = new Set(run);
+  /** ReLU layers whose value their conv / dense layer already computed, fused. */
+  const fusedInto = new Set<number>();
   const tensors = tf.tidy(() => {
     const out: Tensor[] = [];
     const values = new Map<number, Tensor>([[INPUT_INDEX, input]]);
     for (const i of run) {
       const layer = layers[i];
       if (!layer) break;
-      const xs = layer.inputs.map((at) => {
-        const v = values.get(at);
-        if (!v) throw new Error(`layer ${layer.spec.name} reads a layer that was not computed`);
-        return v;
-      });
-      const { y, switches } = applyLayer(model, layer, xs, withSwitches);
+      let y: Tensor;
+      let switches: Tensor | null = null;
+      if (fusedInto.has(i)) {
+        y = values.get(layer.inputs[0]!)!;
+      } else {
+        const xs = layer.inputs.map((at) => {
+          const v = values.get(at);
+          if (!v) throw new Error(`layer ${layer.spec.name} reads a layer that was not computed`);
+          return v;
+        });
+        // A conv whose only reader is a ReLU, and whose own output this pass does not keep: conv + ReLU
+        // in one kernel; the ReLU then passes the value on.
+        const pair = pairs?.get(i);
+        if (pair && !kept?.has(i) && i !== last && running.has(pair.reader)) {
+          ({ y, switches } = applyLayer(model, pair.fused, xs, withSwitches));
+          fusedInto.add(pair.reader);
+        } else {
+          ({ y, switches } = applyLayer(model, layer, xs, withSwitches));
+        }
+      }
       values.set(i, y);
       if (!kept || kept.has(i) || i === last) {
         outputSlot[i] = out.length;
