@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeWeights, encodeModel, ModelFormatError, parseModelJson } from '../src/engine/model/format';
 import { fromFloat16Bits, toFloat16Bits } from '../src/engine/model/float16';
 import { smallSpec, smallWeights } from './fixtures/small-model';
+import { randomWeights } from '../src/engine/model/model';
+import type { ModelSpec } from '../src/engine/model/spec';
 
 function reader(shards: { path: string; data: Uint8Array }[]) {
   return async (path: string) => {
@@ -82,5 +84,66 @@ describe('model.json + shards', () => {
     expect(() => encodeModel(smallSpec, missing)).toThrow(ModelFormatError);
     const wrongLabels = { ...modelJson, spec: { ...modelJson.spec, labels: ['x'] } };
     expect(() => parseModelJson(JSON.stringify(wrongLabels))).toThrow(/4 outputs but 1 labels/);
+  });
+});
+
+describe('model.json format versions', () => {
+  // A graph (version 2): a residual join, a concat, a grouped conv, an affine and a global pool.
+  const graph: ModelSpec = {
+    name: 'graph',
+    description: '',
+    preprocessing: { inputSize: [4, 4], mean: [1, 2, 3], std: [2, 2, 2], scale: 1, channelOrder: 'rgb' },
+    labels: [],
+    layers: [
+      { type: 'conv', name: 'a', filters: 4, kernel: [3, 3], stride: [1, 1], pad: [1, 1, 1, 1], relu: false },
+      { type: 'relu', name: 'r', aliases: ['/r/Relu', 'r_out'] },
+      {
+        type: 'conv',
+        name: 'g',
+        filters: 4,
+        kernel: [1, 1],
+        stride: [1, 1],
+        pad: [0, 0, 0, 0],
+        relu: false,
+        groups: 2,
+      },
+      { type: 'add', name: 's', inputs: ['g', 'r'] },
+      { type: 'affine', name: 'bn', inputs: ['s'] },
+      { type: 'concat', name: 'c', inputs: ['bn', 'a'] },
+      { type: 'globalpool', name: 'gp', kind: 'avg' },
+      { type: 'flatten', name: 'f', order: 'chw' },
+    ],
+  };
+
+  it('a graph round-trips with its inputs, aliases, groups and std', async () => {
+    const w = randomWeights(graph, 3);
+    const { modelJson, shards } = encodeModel(graph, w);
+    expect(modelJson.formatVersion).toBe(2);
+    const parsed = parseModelJson(JSON.stringify(modelJson));
+    expect(parsed.spec).toEqual(graph);
+    const back = await decodeWeights(parsed, reader(shards));
+    expect([...back.keys()].sort()).toEqual([...w.keys()].sort());
+    for (const [k, v] of w) expect(Array.from(back.get(k)!)).toEqual(Array.from(v));
+  });
+
+  it('reads version 1 (a chain) and refuses versions it does not know', () => {
+    const { modelJson } = encodeModel(smallSpec, smallWeights(3));
+    expect(parseModelJson(JSON.stringify({ ...modelJson, formatVersion: 1 })).spec).toEqual(smallSpec);
+    expect(() => parseModelJson(JSON.stringify({ ...modelJson, formatVersion: 3 }))).toThrow(
+      /format version 3 is newer than this app understands/,
+    );
+  });
+
+  it('names the layer whose inputs are wrong', () => {
+    const { modelJson } = encodeModel(graph, randomWeights(graph, 3));
+    const bad = JSON.parse(JSON.stringify(modelJson)) as typeof modelJson;
+    bad.spec.layers[3]!.inputs = ['g', 'later'];
+    expect(() => parseModelJson(JSON.stringify(bad))).toThrow(
+      /layer 3 \(s\) reads "later", which is not the network input or a layer before it/,
+    );
+    bad.spec.layers[3]!.inputs = ['g', 7] as unknown as string[];
+    expect(() => parseModelJson(JSON.stringify(bad))).toThrow(
+      /layer 3 \("s"\): inputs must be a list of names/,
+    );
   });
 });
