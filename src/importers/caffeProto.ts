@@ -103,6 +103,22 @@ message LayerParameter {
   optional TransformationParameter transform_param = 100;
   optional LossParameter loss_param = 101;
   optional AccuracyParameter accuracy_param = 102;
+  optional ArgMaxParameter argmax_param = 103;
+  optional BatchNormParameter batch_norm_param = 139;
+  optional BiasParameter bias_param = 141;
+  optional ClipParameter clip_param = 148;
+  optional ConcatParameter concat_param = 104;
+  optional CropParameter crop_param = 144;
+  optional EltwiseParameter eltwise_param = 110;
+  optional ELUParameter elu_param = 140;
+  optional PowerParameter power_param = 122;
+  optional PReLUParameter prelu_param = 131;
+  optional ReshapeParameter reshape_param = 133;
+  optional ScaleParameter scale_param = 142;
+  optional SigmoidParameter sigmoid_param = 124;
+  optional SliceParameter slice_param = 126;
+  optional TanHParameter tanh_param = 127;
+  optional ThresholdParameter threshold_param = 128;
   optional ConvolutionParameter convolution_param = 106;
   optional DataParameter data_param = 107;
   optional DropoutParameter dropout_param = 108;
@@ -142,6 +158,91 @@ message AccuracyParameter {
   optional int32 axis = 2 [default = 1];
   optional int32 ignore_label = 3;
 }
+
+message ArgMaxParameter {
+  optional bool out_max_val = 1 [default = false];
+  optional uint32 top_k = 2 [default = 1];
+  optional int32 axis = 3;
+}
+
+message BatchNormParameter {
+  optional bool use_global_stats = 1;
+  optional float moving_average_fraction = 2 [default = .999];
+  optional float eps = 3 [default = 1e-5];
+}
+
+message BiasParameter {
+  optional int32 axis = 1 [default = 1];
+  optional int32 num_axes = 2 [default = 1];
+  optional FillerParameter filler = 3;
+}
+
+message ClipParameter {
+  optional float min = 1;
+  optional float max = 2;
+}
+
+message ConcatParameter {
+  optional int32 axis = 2 [default = 1];
+  optional uint32 concat_dim = 1 [default = 1];
+}
+
+message CropParameter {
+  optional int32 axis = 1 [default = 2];
+  repeated uint32 offset = 2;
+}
+
+message EltwiseParameter {
+  enum EltwiseOp { PROD = 0; SUM = 1; MAX = 2; }
+  optional EltwiseOp operation = 1 [default = SUM];
+  repeated float coeff = 2;
+  optional bool stable_prod_grad = 3 [default = true];
+}
+
+message ELUParameter { optional float alpha = 1 [default = 1]; }
+
+message PowerParameter {
+  optional float power = 1 [default = 1.0];
+  optional float scale = 2 [default = 1.0];
+  optional float shift = 3 [default = 0.0];
+}
+
+message PReLUParameter {
+  optional FillerParameter filler = 1;
+  optional bool channel_shared = 2 [default = false];
+}
+
+message ReshapeParameter {
+  optional BlobShape shape = 1;
+  optional int32 axis = 2 [default = 0];
+  optional int32 num_axes = 3 [default = -1];
+}
+
+message ScaleParameter {
+  optional int32 axis = 1 [default = 1];
+  optional int32 num_axes = 2 [default = 1];
+  optional FillerParameter filler = 3;
+  optional bool bias_term = 4 [default = false];
+  optional FillerParameter bias_filler = 5;
+}
+
+message SigmoidParameter {
+  ${engine()}
+  optional Engine engine = 1 [default = DEFAULT];
+}
+
+message SliceParameter {
+  optional int32 axis = 3 [default = 1];
+  repeated uint32 slice_point = 2;
+  optional uint32 slice_dim = 1 [default = 1];
+}
+
+message TanHParameter {
+  ${engine()}
+  optional Engine engine = 1 [default = DEFAULT];
+}
+
+message ThresholdParameter { optional float threshold = 1 [default = 0]; }
 
 message ConvolutionParameter {
   optional uint32 num_output = 1;
@@ -323,6 +424,14 @@ message V1LayerParameter {
   repeated float weight_decay = 8;
   repeated float loss_weight = 35;
   optional AccuracyParameter accuracy_param = 27;
+  optional ArgMaxParameter argmax_param = 23;
+  optional ConcatParameter concat_param = 9;
+  optional EltwiseParameter eltwise_param = 24;
+  optional PowerParameter power_param = 21;
+  optional SigmoidParameter sigmoid_param = 38;
+  optional SliceParameter slice_param = 31;
+  optional TanHParameter tanh_param = 37;
+  optional ThresholdParameter threshold_param = 25;
   optional ConvolutionParameter convolution_param = 10;
   optional DataParameter data_param = 11;
   optional DropoutParameter dropout_param = 12;
@@ -374,9 +483,11 @@ export const V1_LAYER_TYPES: Record<number, string> = {
   15: 'LRN',
   17: 'Pooling',
   18: 'ReLU',
+  19: 'Sigmoid',
   20: 'Softmax',
   21: 'SoftmaxWithLoss',
   22: 'Split',
+  23: 'TanH',
   24: 'WindowData',
   25: 'Eltwise',
   29: 'MemoryData',

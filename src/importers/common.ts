@@ -1,18 +1,11 @@
 /**
- * Shared pieces of the importers: the error type, options and result, the canonical layer names, a chain
+ * Shared pieces of the importers: the error type, options and result, the canonical layer names, a graph
  * builder that checks every added layer against the engine's own shape rules, and weight conversions.
  * Browser-safe: no Node APIs.
  */
 import { NETWORK_INPUT, resolveSpec, SpecError } from '../engine/model/spec';
 import { opOf } from '../engine/graph/registry';
-import type {
-  LayerShape,
-  LayerSpec,
-  MaxPoolLayer,
-  ModelSpec,
-  Padding,
-  Preprocessing,
-} from '../engine/model/spec';
+import type { LayerShape, LayerSpec, ModelSpec, Preprocessing } from '../engine/model/spec';
 import type { WeightMap } from '../engine/model/format';
 
 /** Most values one feature map may hold, per image. */
@@ -102,101 +95,6 @@ export class LayerNamer {
 
   fixed(name: 'flatten' | 'prob'): string {
     return this.unique(name);
-  }
-}
-
-/**
- * Collects layers, weights and sources. Each added layer is resolved with the engine's resolveSpec, so shape
- * errors surface at the node that caused them.
- */
-export class ChainBuilder {
-  readonly layers: LayerSpec[] = [];
-  readonly weights: WeightMap = new Map();
-  readonly sources: LayerSource[] = [];
-  readonly warnings: string[] = [];
-  readonly names = new LayerNamer();
-  private outShape: LayerShape;
-
-  constructor(readonly inputSize: [number, number]) {
-    this.outShape = [inputSize[0], inputSize[1], 3];
-  }
-
-  /** Current output shape: [H, W, C] maps or [units]. */
-  get shape(): LayerShape {
-    return this.outShape;
-  }
-
-  get last(): LayerSpec | undefined {
-    return this.layers[this.layers.length - 1];
-  }
-
-  /** Shape the engine gives this layer if appended now (throws ImportError naming `where`). */
-  probe(layer: LayerSpec, where: string): LayerShape {
-    const spec = this.specWith([...this.layers, layer]);
-    try {
-      const resolved = resolveSpec(spec);
-      const out = resolved[resolved.length - 1];
-      if (!out) throw new ImportError(`${where}: could not resolve the layer`);
-      // A file may declare any input size (e.g. 2^40 x 2^40); the import allocates nothing for it, but the
-      // engine would, so feature maps are capped like tensors: at most 2^31 elements per image.
-      const elements = Math.max(count(out.inShape), count(out.outShape));
-      if (elements > MAX_ELEMENTS) {
-        throw new ImportError(
-          `${where}: its feature maps (${out.inShape.join('x')} -> ${out.outShape.join('x')}) exceed 2^31 values`,
-        );
-      }
-      return out.outShape;
-    } catch (e) {
-      if (e instanceof SpecError) throw new ImportError(`${where}: ${e.message}`);
-      throw e;
-    }
-  }
-
-  add(layer: LayerSpec, from: string[], tensor: string, where: string): void {
-    this.outShape = this.probe(layer, where);
-    this.layers.push(layer);
-    this.sources.push({ layer: layer.name, from, tensor });
-  }
-
-  /** Records that the last layer's output is now also known as `tensor` (a fused or skipped node). */
-  extendLast(from: string, tensor: string): void {
-    const source = this.sources[this.sources.length - 1];
-    if (source) {
-      source.from.push(from);
-      source.tensor = tensor;
-    }
-  }
-
-  setWeight(name: string, values: Float32Array): void {
-    this.weights.set(name, values);
-  }
-
-  private specWith(layers: LayerSpec[]): ModelSpec {
-    return {
-      name: 'import',
-      description: '',
-      layers,
-      preprocessing: { inputSize: this.inputSize, mean: [0, 0, 0], scale: 1, channelOrder: 'rgb' },
-      labels: [],
-    };
-  }
-
-  /** The finished spec, checked as a whole (labels included). */
-  finish(meta: {
-    name: string;
-    description: string;
-    preprocessing: Preprocessing;
-    labels: string[];
-  }): ModelSpec {
-    if (this.layers.length === 0) throw new ImportError('the model has no supported layers');
-    const spec: ModelSpec = { ...meta, layers: this.layers };
-    try {
-      resolveSpec(spec);
-    } catch (e) {
-      if (e instanceof SpecError) throw new ImportError(e.message);
-      throw e;
-    }
-    return spec;
   }
 }
 
@@ -406,41 +304,6 @@ export function floorOut(
   padAfter: number,
 ): number {
   return Math.floor((size + padBefore + padAfter - kernel) / stride) + 1;
-}
-
-/**
- * A max-pool layer the engine resolves to exactly `expected` [outH, outW]: with `ceil: true` and the file's
- * padding where the engine's ceil rule gives that size, otherwise as a floor-rounded pool whose bottom/right
- * padding is set so the windows are the file's (windows past the input only see the valid part, as in ONNX
- * and Caffe).
- */
-export function maxPoolFor(
-  builder: ChainBuilder,
-  base: { name: string; kernel: [number, number]; stride: [number, number]; pad: Padding; ceil: boolean },
-  expected: [number, number],
-  inHW: [number, number],
-  where: string,
-): MaxPoolLayer {
-  const layer: MaxPoolLayer = { type: 'maxpool', ...base };
-  const matches = (l: MaxPoolLayer): boolean => {
-    const s = builder.probe(l, where);
-    return s.length === 3 && s[0] === expected[0] && s[1] === expected[1];
-  };
-  if (matches(layer)) return layer;
-  const pad: Padding = [...base.pad];
-  pad[1] = (expected[0] - 1) * base.stride[0] + base.kernel[0] - inHW[0] - pad[0];
-  pad[3] = (expected[1] - 1) * base.stride[1] + base.kernel[1] - inHW[1] - pad[2];
-  if (pad[1] < 0 || pad[3] < 0 || pad[1] >= base.kernel[0] || pad[3] >= base.kernel[1]) {
-    throw new ImportError(
-      `${where}: pooling geometry (kernel ${base.kernel.join('x')}, stride ${base.stride.join('x')}, ` +
-        `pads ${base.pad.join(',')}) on a ${inHW.join('x')} input cannot be expressed by the engine`,
-    );
-  }
-  const floorLayer: MaxPoolLayer = { ...layer, pad, ceil: false };
-  if (!matches(floorLayer)) {
-    throw new ImportError(`${where}: pooling output size ${expected.join('x')} cannot be reproduced`);
-  }
-  return floorLayer;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -23,8 +23,9 @@ import { compareWithOrt, randomInput } from './harness';
 const TOL = 1e-4;
 const WIDTHS: ZfCaffeWidths = { conv: [8, 12, 16, 16, 12], fc: [40, 24], classes: 10 };
 
+/** Layers with filters / units replaced and without the file's names (aliases), to compare structure. */
 function structure(layers: LayerSpec[]): unknown[] {
-  return layers.map((l) =>
+  return layers.map(({ aliases: _aliases, ...l }) =>
     l.type === 'conv' ? { ...l, filters: 0 } : l.type === 'dense' ? { ...l, units: 0 } : l,
   );
 }
@@ -75,6 +76,10 @@ describe('Caffe ZF', () => {
       from: ['Convolution "conv1"', 'ReLU "relu1"'],
       tensor: 'conv1',
     });
+    // The file's layer names stay as aliases of the canonical layers.
+    expect(result.spec.layers.find((l) => l.name === 'conv1')?.aliases).toEqual(['relu1']);
+    expect(result.spec.layers.find((l) => l.name === 'fc6')?.aliases).toEqual(['relu6', 'drop6']);
+    expect(result.spec.layers.find((l) => l.name === 'flatten')?.aliases).toBeUndefined();
     await expectMatchesReference(result, net);
   });
 
@@ -228,6 +233,7 @@ describe('Caffe variants', () => {
     expect(result.spec.layers[1]).toEqual({
       type: 'lrn',
       name: 'norm1',
+      aliases: ['n1'],
       region: 'across',
       size: 3,
       alpha: 0.001,

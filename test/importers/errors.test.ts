@@ -261,25 +261,123 @@ describe('Caffe errors', () => {
   });
 
   it('unsupported layer type, named', () => {
-    const text = deploy.replace('type: "Pooling"', 'type: "Eltwise"');
+    const text = deploy.replace('type: "Pooling"', 'type: "Deconvolution"');
     expectImportError(
       () => importCaffe({ caffemodel: model, prototxt: text }),
-      /layer "pool1" \(Eltwise\): unsupported layer type "Eltwise"/,
+      /layer "pool1" \(Deconvolution\): unsupported layer type "Deconvolution"/,
     );
-    const ave = deploy.replace('pool: MAX', 'pool: AVE');
+    const stochastic = deploy.replace('pool: MAX', 'pool: STOCHASTIC');
     expectImportError(
-      () => importCaffe({ caffemodel: model, prototxt: ave }),
-      /layer "pool1" \(Pooling\): average pooling/,
+      () => importCaffe({ caffemodel: model, prototxt: stochastic }),
+      /layer "pool1" \(Pooling\): stochastic pooling/,
     );
     const grouped = deploy.replace('num_output: 4\n', 'num_output: 4\n    group: 2\n');
     expectImportError(
       () => importCaffe({ caffemodel: model, prototxt: grouped }),
-      /layer "conv1" \(Convolution\): grouped/,
+      /layer "conv1" \(Convolution\): grouped convolution: group 2 must divide the 3 input channels/,
     );
-    const leaky = deploy.replace('type: "ReLU"', 'type: "ReLU"\n  relu_param { negative_slope: 0.1 }');
+    const tanh = deploy.replace('type: "ReLU"', 'type: "TanH"');
     expectImportError(
-      () => importCaffe({ caffemodel: model, prototxt: leaky }),
-      /layer "relu1" \(ReLU\): leaky ReLU/,
+      () => importCaffe({ caffemodel: model, prototxt: tanh }),
+      /layer "relu1" \(TanH\): TanH is not supported/,
+    );
+  });
+
+  it('a leaky ReLU imports as leakyrelu', () => {
+    const leaky = deploy.replace('type: "ReLU"', 'type: "ReLU"\n  relu_param { negative_slope: 0.1 }');
+    const r = importCaffe({ caffemodel: model, prototxt: leaky });
+    expect(r.spec.layers.find((l) => l.name === 'relu1')).toEqual({
+      type: 'leakyrelu',
+      name: 'relu1',
+      inputs: ['conv1'],
+      alpha: 0.1,
+    });
+  });
+
+  /** conv3 and conv4 (after their in-place ReLUs) summed by an Eltwise layer "join" that conv5 reads. */
+  function joined(eltwise = ''): string {
+    return deploy.replace(
+      'layer {\n  name: "conv5"\n  type: "Convolution"\n  bottom: "conv4"',
+      `layer {\n  name: "join"\n  type: "Eltwise"\n  bottom: "conv3"\n  bottom: "conv4"\n  top: "join"\n${eltwise}}\n` +
+        'layer {\n  name: "conv5"\n  type: "Convolution"\n  bottom: "join"',
+    );
+  }
+
+  it('Eltwise, Concat and Scale settings the engine cannot represent are refused, naming the layer', () => {
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: joined('  eltwise_param { operation: PROD }\n') }),
+      /layer "join" \(Eltwise\): Eltwise PROD is not supported \(only SUM\)/,
+    );
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: joined('  eltwise_param { operation: MAX }\n') }),
+      /layer "join" \(Eltwise\): Eltwise MAX is not supported/,
+    );
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: joined('  eltwise_param { coeff: 1 coeff: -1 }\n') }),
+      /layer "join" \(Eltwise\): Eltwise SUM with coefficients \(1, -1\) is not supported/,
+    );
+    const concat = joined('  concat_param { axis: 2 }\n').replace('type: "Eltwise"', 'type: "Concat"');
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: concat }),
+      /layer "join" \(Concat\): Concat along axis 2 is not supported/,
+    );
+    const lonely = deploy.replace(
+      'layer {\n  name: "conv5"',
+      'layer {\n  name: "solo"\n  type: "Eltwise"\n  bottom: "conv4"\n  top: "conv4"\n}\nlayer {\n  name: "conv5"',
+    );
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: lonely }),
+      /layer "solo" \(Eltwise\): Eltwise needs at least two inputs, got 1/,
+    );
+    const scale = deploy.replace(
+      'layer {\n  name: "conv5"',
+      'layer {\n  name: "sc"\n  type: "Scale"\n  bottom: "conv4"\n  top: "conv4"\n  scale_param { axis: 2 }\n}\nlayer {\n  name: "conv5"',
+    );
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: scale }),
+      /layer "sc" \(Scale\): only per-channel scaling is supported/,
+    );
+  });
+
+  it('branches import: a side branch is left out with a warning, a join becomes an add layer', () => {
+    const branch = `${deploy}layer {\n  name: "side"\n  type: "ReLU"\n  bottom: "pool5"\n  top: "side"\n}\n`;
+    const side = importCaffe({ caffemodel: model, prototxt: branch });
+    expect(side.spec.layers.map((l) => l.name)).not.toContain('side');
+    expect(side.spec.layers[side.spec.layers.length - 1]?.name).toBe('prob');
+    expect(side.warnings.join('\n')).toMatch(/1 layer\(s\) do not lead to the output "prob".*side/);
+
+    const join = importCaffe({ caffemodel: model, prototxt: joined() });
+    // Not a plain chain: the layers keep the file's names, ReLUs stay layers of their own.
+    expect(join.spec.layers.map((l) => l.name).slice(0, 8)).toEqual([
+      'conv1',
+      'relu1',
+      'norm1',
+      'pool1',
+      'conv2',
+      'relu2',
+      'norm2',
+      'pool2',
+    ]);
+    expect(join.spec.layers.find((l) => l.name === 'join')).toEqual({
+      type: 'add',
+      name: 'join',
+      inputs: ['relu3', 'relu4'],
+    });
+    expect(join.spec.layers.find((l) => l.name === 'conv5')?.inputs).toEqual(['join']);
+    expect(join.warnings).toEqual([]);
+
+    const two = deploy.replace(
+      'bottom: "conv2"\n  top: "norm2"',
+      'bottom: "conv2"\n  bottom: "conv1"\n  top: "norm2"',
+    );
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: two }),
+      /layer "norm2" \(LRN\) reads 2 blobs/,
+    );
+    const unknown = deploy.replace('bottom: "conv2"\n  top: "norm2"', 'bottom: "nowhere"\n  top: "norm2"');
+    expectImportError(
+      () => importCaffe({ caffemodel: model, prototxt: unknown }),
+      /layer "norm2" \(LRN\) reads blob "nowhere", which no earlier layer produces/,
     );
   });
 
@@ -313,22 +411,6 @@ describe('Caffe errors', () => {
     expectImportError(
       () => importCaffe({ caffemodel: toCaffemodel(bad, { format: 'v2' }), prototxt: deploy }),
       /layer "conv2" \(Convolution\): bias blob contains a non-finite value \(NaN\) at index 2/,
-    );
-  });
-
-  it('branches are refused', () => {
-    const branch = `${deploy}layer {\n  name: "side"\n  type: "ReLU"\n  bottom: "pool5"\n  top: "side"\n}\n`;
-    expectImportError(
-      () => importCaffe({ caffemodel: model, prototxt: branch }),
-      /layer "side" \(ReLU\) reads blob "pool5", which another layer already consumed/,
-    );
-    const two = deploy.replace(
-      'bottom: "conv2"\n  top: "norm2"',
-      'bottom: "conv2"\n  bottom: "conv1"\n  top: "norm2"',
-    );
-    expectImportError(
-      () => importCaffe({ caffemodel: model, prototxt: two }),
-      /layer "norm2" \(LRN\) reads 2 blobs/,
     );
   });
 
