@@ -115,6 +115,7 @@ const FOLDABLE = new Set([
   'ConstantOfShape',
   'Floor',
   'Ceil',
+  'Transpose',
 ]);
 
 /** A small constant computed at import (shapes, indices, scalars): row-major values with their dims. */
@@ -162,6 +163,22 @@ function perElement(c: Folded, shape: LayerShape): Float32Array | null {
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++) out[(y * w + x) * ch + k] = c.values[(k * h + y) * w + x]!;
   return out;
+}
+
+/** The values of `a` at every combination of the given indices per axis (row-major). */
+function gatherGrid(a: Folded, picks: number[][]): Folded {
+  const strides = stridesOf(a.dims);
+  const dims = picks.map((p) => p.length);
+  const values: number[] = [];
+  const walk = (axis: number, offset: number): void => {
+    if (axis === picks.length) {
+      values.push(a.values[offset]!);
+      return;
+    }
+    for (const i of picks[axis]!) walk(axis + 1, offset + i * strides[axis]!);
+  };
+  walk(0, 0);
+  return { dims, values };
 }
 
 /** Row-major strides of dims. */
@@ -1096,10 +1113,25 @@ function fold(
     }
     case 'Concat': {
       const parts = ins.map((_, k) => arg(k, 'input'));
-      if (parts.some((p) => p.dims.length !== 1))
-        throw new ImportError(`${where}: only Concat of 1-D constants can be folded`);
-      const values = parts.flatMap((p) => p.values);
-      return { dims: [values.length], values };
+      const rank = parts[0]?.dims.length ?? 1;
+      let axis = attrs.int('axis', 0);
+      if (axis < 0) axis += rank;
+      if (rank === 1) {
+        const values = parts.flatMap((p) => p.values);
+        return { dims: [values.length], values };
+      }
+      // N-D: each part's slices along the axis, part after part, for every outer index.
+      const outer = parts[0]!.dims.slice(0, axis).reduce((x, y) => x * y, 1);
+      const values: number[] = [];
+      for (let o = 0; o < outer; o++) {
+        for (const p of parts) {
+          const chunk = count(p.dims.slice(axis));
+          values.push(...p.values.slice(o * chunk, (o + 1) * chunk));
+        }
+      }
+      const dims = [...parts[0]!.dims];
+      dims[axis] = parts.reduce((n, p) => n + p.dims[axis]!, 0);
+      return { dims, values };
     }
     case 'Reshape': {
       const a = arg(0, 'data');
@@ -1121,16 +1153,51 @@ function fold(
     }
     case 'Slice': {
       const a = arg(0, 'data');
-      if (a.dims.length !== 1) throw new ImportError(`${where}: only Slice of a 1-D constant can be folded`);
-      const starts = opsetVersion >= 10 ? arg(1, 'starts').values : (attrs.ints('starts') ?? [0]);
-      const ends = opsetVersion >= 10 ? arg(2, 'ends').values : (attrs.ints('ends') ?? [a.values.length]);
-      const steps = opsetVersion >= 10 && ins[4] ? arg(4, 'steps').values : [1];
-      const n = a.values.length;
-      const clamp = (v: number) => Math.max(0, Math.min(n, v < 0 ? v + n : v));
-      const step = steps[0] ?? 1;
-      if (step !== 1) throw new ImportError(`${where}: only Slice with step 1 can be folded`);
-      const values = a.values.slice(clamp(starts[0] ?? 0), clamp(ends[0] ?? n));
-      return { dims: [values.length], values };
+      const rank = a.dims.length;
+      const starts = opsetVersion >= 10 ? arg(1, 'starts').values : (attrs.ints('starts') ?? []);
+      const ends = opsetVersion >= 10 ? arg(2, 'ends').values : (attrs.ints('ends') ?? []);
+      const axes =
+        (opsetVersion >= 10 ? (ins[3] ? arg(3, 'axes').values : null) : (attrs.ints('axes') ?? null)) ??
+        starts.map((_, k) => k);
+      const steps = opsetVersion >= 10 && ins[4] ? arg(4, 'steps').values : starts.map(() => 1);
+      // Per axis, the indices taken (ONNX's clamping: starts to [0, dim] or [0, dim - 1] for negative steps).
+      const picks = a.dims.map((d) => Array.from({ length: d }, (_, k) => k));
+      axes.forEach((axisRaw, k) => {
+        const axis = axisRaw < 0 ? axisRaw + rank : axisRaw;
+        const d = a.dims[axis];
+        const step = steps[k] ?? 1;
+        if (d === undefined || step === 0) throw new ImportError(`${where}: Slice axis or step out of range`);
+        const norm = (v: number) => (v < 0 ? v + d : v);
+        let start = norm(starts[k] ?? 0);
+        let end = norm(ends[k] ?? d);
+        const taken: number[] = [];
+        if (step > 0) {
+          start = Math.max(0, Math.min(d, start));
+          end = Math.max(0, Math.min(d, end));
+          for (let v = start; v < end; v += step) taken.push(v);
+        } else {
+          start = Math.max(-1, Math.min(d - 1, start));
+          end = Math.max(-1, Math.min(d - 1, end));
+          for (let v = start; v > end; v += step) taken.push(v);
+        }
+        picks[axis] = taken;
+      });
+      return gatherGrid(a, picks);
+    }
+    case 'Transpose': {
+      const a = arg(0, 'data');
+      const rank = a.dims.length;
+      const perm = attrs.ints('perm') ?? Array.from({ length: rank }, (_, k) => rank - 1 - k);
+      const dims = perm.map((p) => a.dims[p]!);
+      const inStrides = stridesOf(a.dims);
+      const outStrides = stridesOf(dims);
+      const values = new Array<number>(a.values.length);
+      for (let o = 0; o < values.length; o++) {
+        let at = 0;
+        perm.forEach((p, k) => (at += (Math.floor(o / outStrides[k]!) % dims[k]!) * inStrides[p]!));
+        values[o] = a.values[at]!;
+      }
+      return { dims, values };
     }
     default:
       throw new ImportError(`${where}: cannot fold "${op}"`);
