@@ -1,4 +1,4 @@
-import { memo, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { memo, useDeferredValue, useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent, MouseEvent } from 'react';
 import type { MapLayerInfo } from '../worker/api';
 import { blockNamer, branchInfo, COMBOBOX_MIN_LAYERS, filterLayers, groupLayers } from './layerPicker';
@@ -46,6 +46,9 @@ export function LayerSelect({ variant = 'auto', ...props }: LayerSelectProps) {
 
 const PAGE = 10;
 
+/** The strip's layers before its first deferred render. */
+const NO_LAYERS: readonly MapLayerInfo[] = [];
+
 function LayerCombobox({
   testId,
   layers,
@@ -63,6 +66,9 @@ function LayerCombobox({
   const listRef = useRef<HTMLSpanElement>(null);
   const inputRef = useRef<HTMLInputElement>(null);
 
+  // The strip's hundreds of SVG elements are drawn in a deferred render, which React splits into short
+  // pieces of work: a model with 400 layers arriving does not hold the page for one long task.
+  const stripLayers = useDeferredValue(layers, NO_LAYERS);
   const indexOf = useMemo(() => new Map(layers.map((l, i) => [l.name, i])), [layers]);
   const blockFor = useMemo(() => blockNamer(layers.map((l) => l.name)), [layers]);
   const matches = useMemo(() => filterLayers(layers, query), [layers, query]);
@@ -231,7 +237,7 @@ function LayerCombobox({
       </span>
       <LayerStrip
         testId={testId}
-        layers={layers}
+        layers={stripLayers}
         value={value}
         onChange={onChange}
         describe={describe}
