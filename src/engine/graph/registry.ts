@@ -1,11 +1,22 @@
 /** The op registry: every layer type the engine runs, one module each. Adding an op: a module and a line here. */
 import type { LayerSpec, LayerType } from '../model/spec';
 import type { OpDef } from './op';
+import { addOp } from './ops/add';
+import { affineOp } from './ops/affine';
+import { avgPoolOp } from './ops/avgpool';
+import { clipOp } from './ops/clip';
+import { concatOp } from './ops/concat';
 import { convOp } from './ops/conv';
-import { clipOp, leakyReluOp, reluOp, sigmoidOp, softmaxOp } from './ops/activations';
-import { avgPoolOp, globalPoolOp, maxPoolOp } from './ops/pool';
+import { denseOp } from './ops/dense';
+import { flattenOp } from './ops/flatten';
+import { globalPoolOp } from './ops/globalpool';
+import { leakyReluOp } from './ops/leakyrelu';
 import { lrnOp } from './ops/lrn';
-import { addOp, affineOp, concatOp, denseOp, flattenOp, padOp } from './ops/structure';
+import { maxPoolOp } from './ops/maxpool';
+import { padOp } from './ops/pad';
+import { reluOp } from './ops/relu';
+import { sigmoidOp } from './ops/sigmoid';
+import { softmaxOp } from './ops/softmax';
 
 const OPS: { [T in LayerType]: OpDef<Extract<LayerSpec, { type: T }>> } = {
   conv: convOp,

@@ -149,3 +149,25 @@ export function needed(t: Tensor | null | undefined, what: string, layer: Resolv
   if (!t) throw new Error(`the forward pass kept no ${what} for layer ${layer.spec.name}`);
   return t;
 }
+
+/** The shape rule of an op that keeps its input's shape. */
+export function sameShape<L extends { name: string }>(
+  _layer: L,
+  [shape]: readonly (readonly number[])[],
+): { outShape: [number, number, number] | [number] } {
+  return { outShape: [...shape!] as [number, number, number] | [number] };
+}
+
+/** Shapes as 13x13x256 in messages. */
+export function shapeText(s: readonly number[]): string {
+  return s.join('x');
+}
+
+/** The field step of an op whose output is not maps: an error naming the layer. */
+export function noField(type: string): (layer: ResolvedLayer) => FieldGeometry {
+  return (layer: ResolvedLayer): FieldGeometry => {
+    throw new SpecError(
+      `layer "${layer.spec.name}" (${type}) has no receptive field: its output is not maps`,
+    );
+  };
+}
