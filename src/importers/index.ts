@@ -178,7 +178,10 @@ export async function importModelFile(
     if (prototxts.length > 0)
       throw new ImportError('a .prototxt goes with a .caffemodel, not with an ONNX file');
     try {
-      return importOnnx(onnxFile.bytes, options);
+      // PyTorch names every exported graph "torch_jit" (older versions "torch-jit-export"; other exporters
+      // "main_graph"): such a model is named after its file.
+      const fileName = baseName(onnxFile.name).replace(/\.onnx$/i, '');
+      return importOnnx(onnxFile.bytes, { ...(fileName ? { fallbackName: fileName } : {}), ...options });
     } catch (e) {
       if (e instanceof ImportError) throw new ImportError(`${onnxFile.name}: ${e.message}`);
       throw e;

@@ -97,6 +97,9 @@ export const SUPPORTED_ONNX_OPS = [
   'Softmax',
 ] as const;
 
+/** Graph names exporters give every model (PyTorch: torch_jit, torch-jit-export; others: main_graph). */
+const GENERIC_GRAPH_NAMES = new Set(['torch_jit', 'torch-jit-export', 'main_graph', 'graph']);
+
 /** Ops folded when all their inputs are constants (or shapes of known tensors). */
 const FOLDABLE = new Set([
   'Shape',
@@ -222,7 +225,10 @@ function broadcast(a: Folded, b: Folded, f: (x: number, y: number) => number, wh
 /**
  * Imports an ONNX model (fp32, or fp16 / bf16 / fp64 weights converted to fp32).
  */
-export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): ImportResult {
+export function importOnnx(
+  bytes: Uint8Array,
+  options: ImportOptions & { fallbackName?: string } = {},
+): ImportResult {
   if (bytes.byteLength === 0) throw new ImportError('the ONNX file is empty');
   let model: onnxProto.onnx.ModelProto;
   try {
@@ -987,7 +993,11 @@ export function importOnnx(bytes: Uint8Array, options: ImportOptions = {}): Impo
     ...(channels !== 3 ? { channels } : {}),
   };
   const spec = b.finish({
-    name: options.name ?? (graph.name || 'ONNX model'),
+    name:
+      options.name ??
+      (graph.name && !GENERIC_GRAPH_NAMES.has(graph.name)
+        ? graph.name
+        : (options.fallbackName ?? 'ONNX model')),
     description:
       options.description ??
       `Imported from ONNX${producer ? ` (${producer})` : ''}, opset ${opsetVersion || 'unknown'}, graph "${graph.name ?? ''}"`,

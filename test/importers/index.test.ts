@@ -4,7 +4,7 @@ import { encodeModel } from '../../src/engine/model/format';
 import { paperZfnetSpec } from '../../src/engine/model/zfnet';
 import { randomWeights } from '../../src/engine/model/model';
 import { importModelFile, ImportError, LayerNamer } from '../../src/importers';
-import { OnnxChain } from '../fixtures/onnxBuilder';
+import { OnnxChain, OnnxGraph } from '../fixtures/onnxBuilder';
 import { caffeZfNet, toCaffemodel, toPrototxt } from '../fixtures/caffeBuilder';
 
 function onnxBytes(): Uint8Array {
@@ -79,6 +79,29 @@ describe('importModelFile', () => {
     expect(r.weights.get('conv1/kernel')?.length).toBe(weights.get('conv1/kernel')?.length);
     await expect(importModelFile(files.slice(0, 2))).rejects.toThrow(/shard .* is missing/);
     await expect(importModelFile(files, { inputSize: [100, 100] })).rejects.toBeInstanceOf(ImportError);
+  });
+});
+
+describe('model names', () => {
+  function graphNamed(name: string): Uint8Array {
+    const g = new OnnxGraph(name);
+    g.input('x', [1, 3, 4, 4]);
+    g.node('Relu', ['x'], ['y'], {}, 'act');
+    g.output('y');
+    return g.encode();
+  }
+
+  it("a PyTorch export's generic graph name gives way to the file's name; a real name stays", async () => {
+    for (const generic of ['torch_jit', 'torch-jit-export', 'main_graph']) {
+      const r = await importModelFile([{ name: 'exports/resnet18.onnx', bytes: graphNamed(generic) }]);
+      expect(r.spec.name).toBe('resnet18');
+    }
+    const named = await importModelFile([{ name: 'm.onnx', bytes: graphNamed('My classifier') }]);
+    expect(named.spec.name).toBe('My classifier');
+    const given = await importModelFile([{ name: 'm.onnx', bytes: graphNamed('torch_jit') }], {
+      name: 'mine',
+    });
+    expect(given.spec.name).toBe('mine');
   });
 });
 
