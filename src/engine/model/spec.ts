@@ -337,7 +337,8 @@ export function ancestorsOf(layers: readonly ResolvedLayer[], targets: Iterable<
   return [...seen].sort((a, b) => a - b);
 }
 
-const POOL_TYPES = new Set(['maxpool', 'avgpool']);
+/** Layers the default map layer looks back past: plain pools and the padding before them. */
+const POOL_TYPES = new Set(['maxpool', 'avgpool', 'pad']);
 
 /**
  * The feature-map layer the views map by default (occlusion's panel (b), the deepest scan): the last spatial

@@ -185,7 +185,9 @@ function occludedValues(
       : occludeOnBackend(input, options.size, ys, xs);
     const pass = forward(model, batch, { switches: false, keep: new Set([layerIndex, last]) });
     const maps = pass.outputs[layerIndex] as Tensor4D;
-    const probs = pass.outputs[last] as Tensor;
+    // Probabilities: the model's softmax, or a softmax of its logits where the graph ends without one.
+    const out = pass.outputs[last] as Tensor;
+    const probs = model.layers[last]?.spec.type === 'softmax' ? out : tf.softmax(out);
     const [n, h, w] = maps.shape;
     const act = tf.sum(tf.reshape(tf.slice(maps, [0, 0, 0, options.channel], [n, h, w, 1]), [n, h * w]), 1);
     const prob = tf.reshape(tf.slice(probs, [0, options.classIndex], [n, 1]), [n]);
