@@ -110,6 +110,39 @@ afterAll(async () => {
 });
 
 describe('import', () => {
+  it("reads an ONNX file's external data from beside it", async () => {
+    const model = zfnet512Onnx({ widths: ONNX_WIDTHS, seed: 9 });
+    const inlineBytes = model.graph.encode();
+    // conv1's weights moved into "zf.data" next to the .onnx (as onnx.save_model does with external data).
+    const w = model.graph.initializers.find((t) => t.name === 'gpu_0/conv1_w_0')!;
+    const values = w.rawData!.slice();
+    delete w.rawData;
+    w.dataLocation = 1; // EXTERNAL
+    w.externalData = [
+      { key: 'location', value: 'zf.data' },
+      { key: 'offset', value: '0' },
+      { key: 'length', value: String(values.byteLength) },
+    ];
+    await mkdir(path('ext'));
+    await writeFile(path('ext/zf.onnx'), model.graph.encode());
+    await writeFile(path('ext/zf.data'), values);
+    const r = await cli('import', path('ext/zf.onnx'), '--out', path('ext-model'));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const json = parseModelJson(await readFile(path('ext-model/model.json'), 'utf8'));
+    const inline = await importModelFile([{ name: 'zf.onnx', bytes: inlineBytes }]);
+    expect(json.spec.layers.map((l) => l.name)).toEqual(inline.spec.layers.map((l) => l.name));
+    const shard = new Uint8Array(await readFile(path(`ext-model/${json.weightsManifest[0]!.paths[0]!}`)));
+    const kernel = inline.weights.get('conv1/kernel')!;
+    expect(Array.from(new Float32Array(shard.slice(0, kernel.byteLength).buffer))).toEqual(
+      Array.from(kernel),
+    );
+    await rm(path('ext/zf.data'));
+    const missing = await cli('import', path('ext/zf.onnx'), '--out', path('ext-model-2'));
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/external data file \("zf\.data"\): give that file together with the \.onnx/);
+  });
+
   it('converts an ONNX file; classify through the folder equals the engine run in-process', async () => {
     const before = tf.memory().numTensors;
     const r = await cli('import', path('zfnet512-small.onnx'), '--out', path('onnx-model'));

@@ -34,6 +34,11 @@ export interface ImportOptions {
   scale?: number;
   /** Network input [height, width], for files that leave it open. */
   inputSize?: [number, number];
+  /**
+   * The bytes of an external data file an ONNX model names (`location`, relative to the .onnx), or undefined
+   * where it was not given.
+   */
+  externalData?: (location: string) => Uint8Array | undefined;
 }
 
 /** Where a spec layer came from: the original nodes / layers and the tensor (blob) equal to its output. */

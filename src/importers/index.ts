@@ -27,7 +27,7 @@ export interface ImportFile {
   bytes: Uint8Array;
 }
 
-type Kind = 'onnx' | 'caffemodel' | 'prototxt' | 'modeljson' | 'shard' | 'unknown';
+type Kind = 'onnx' | 'caffemodel' | 'prototxt' | 'modeljson' | 'shard' | 'data' | 'unknown';
 
 function baseName(path: string): string {
   const parts = path.split(/[\\/]/);
@@ -146,11 +146,19 @@ export async function importModelFile(
   options: ImportOptions = {},
 ): Promise<ImportResult> {
   if (files.length === 0) throw new ImportError('no files given');
-  const kinds = files.map((f) => ({ file: f, kind: kindOf(f) }));
+  // Beside a file named .onnx, files not named as another model part are its external data files (their
+  // bytes are raw tensors: recognising them by content would be guesswork).
+  const isOnnxName = (f: ImportFile) => /\.onnx$/i.test(baseName(f.name));
+  const otherPart = (f: ImportFile) => /\.(onnx|caffemodel|prototxt|pbtxt|json)$/i.test(baseName(f.name));
+  const withOnnx = files.some(isOnnxName);
+  const kinds = files.map((f) => ({
+    file: f,
+    kind: (withOnnx && !otherPart(f) ? 'data' : kindOf(f)) as Kind,
+  }));
   const of = (kind: Kind): ImportFile[] => kinds.filter((k) => k.kind === kind).map((k) => k.file);
 
   for (const { file, kind } of kinds) {
-    if (kind === 'shard' || kind === 'modeljson' || kind === 'prototxt') continue;
+    if (kind === 'shard' || kind === 'modeljson' || kind === 'prototxt' || kind === 'data') continue;
     const foreign = foreignFormat(file.bytes);
     if (foreign) throw new ImportError(`${file.name} is ${foreign}, not a model file`);
     if (file.bytes.byteLength === 0) throw new ImportError(`${file.name} is empty`);
@@ -181,7 +189,14 @@ export async function importModelFile(
       // PyTorch names every exported graph "torch_jit" (older versions "torch-jit-export"; other exporters
       // "main_graph"): such a model is named after its file.
       const fileName = baseName(onnxFile.name).replace(/\.onnx$/i, '');
-      return importOnnx(onnxFile.bytes, { ...(fileName ? { fallbackName: fileName } : {}), ...options });
+      // The other files given are the external data files the model may name (by their names).
+      const data = new Map(files.filter((f) => f !== onnxFile).map((f) => [baseName(f.name), f.bytes]));
+      const externalData = options.externalData ?? ((location: string) => data.get(baseName(location)));
+      return importOnnx(onnxFile.bytes, {
+        ...(fileName ? { fallbackName: fileName } : {}),
+        ...options,
+        externalData,
+      });
     } catch (e) {
       if (e instanceof ImportError) throw new ImportError(`${onnxFile.name}: ${e.message}`);
       throw e;

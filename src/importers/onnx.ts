@@ -184,6 +184,51 @@ function gatherGrid(a: Folded, picks: number[][]): Folded {
   return { dims, values };
 }
 
+/**
+ * An initializer whose values live in an external data file (torch.onnx.export writes models over 2 GB that
+ * way, and onnx.save_model(..., save_as_external_data=True) any model): its bytes read from that file, given
+ * with the .onnx, by its location, offset and length. Without the file, an ImportError says which to give.
+ */
+function readExternalData(
+  t: TensorProto,
+  read: ((location: string) => Uint8Array | undefined) | undefined,
+): void {
+  const entries = t.externalData ?? [];
+  if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL && entries.length === 0) return;
+  const name = t.name ?? '';
+  const field = (key: string) => entries.find((e) => e.key === key)?.value ?? undefined;
+  const location = field('location');
+  if (!location) throw new ImportError(`initializer "${name}" is marked external but names no data file`);
+  if (/^[\\/]|^[a-z]:|(^|[\\/])\.\.([\\/]|$)/i.test(location)) {
+    throw new ImportError(
+      `initializer "${name}" names the data file "${location}", which is not a file beside the .onnx`,
+    );
+  }
+  const bytes = read?.(location);
+  if (!bytes) {
+    throw new ImportError(
+      `initializer "${name}" keeps its values in an external data file ("${location}"): give that file together ` +
+        `with the .onnx (drop or pick both; the command line reads it from beside the .onnx)`,
+    );
+  }
+  const offset = Number(field('offset') ?? 0);
+  const length = field('length') === undefined ? bytes.byteLength - offset : Number(field('length'));
+  if (
+    !Number.isSafeInteger(offset) ||
+    !Number.isSafeInteger(length) ||
+    offset < 0 ||
+    length < 0 ||
+    offset + length > bytes.byteLength
+  ) {
+    throw new ImportError(
+      `initializer "${name}": bytes ${offset}..${offset + length} lie outside "${location}" (${bytes.byteLength} bytes; the file may be truncated)`,
+    );
+  }
+  t.rawData = bytes.subarray(offset, offset + length);
+  t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+  t.externalData = [];
+}
+
 /** Row-major strides of dims. */
 function stridesOf(dims: number[]): number[] {
   const out = new Array<number>(dims.length).fill(1);
@@ -243,6 +288,7 @@ export function importOnnx(
     throw new ImportError('not an ONNX model: the file has no graph (it may be truncated or another format)');
   }
   const nodes = graph.node ?? [];
+  for (const t of graph.initializer ?? []) readExternalData(t, options.externalData);
   const opset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
   const opsetVersion = opset ? int64(opset.version) : 0;
 

@@ -2,11 +2,11 @@
  * Tells model files from images in a drop or a file pick: by extension first, then by the first bytes for
  * files without a telling name. Images keep their own path (openFile); model files go to the importer.
  */
-const MODEL_EXTENSIONS = /\.(onnx|caffemodel|prototxt|pbtxt|json|bin)$/i;
+const MODEL_EXTENSIONS = /\.(onnx|caffemodel|prototxt|pbtxt|json|bin|data)$/i;
 const IMAGE_EXTENSIONS = /\.(png|jpe?g|gif|webp|bmp|avif|ico|svg)$/i;
 
 /** The `accept` list for a model file input. */
-export const MODEL_FILE_ACCEPT = '.onnx,.caffemodel,.prototxt,.pbtxt,.json,.bin';
+export const MODEL_FILE_ACCEPT = '.onnx,.caffemodel,.prototxt,.pbtxt,.json,.bin,.data';
 
 function startsWith(bytes: Uint8Array, magic: number[]): boolean {
   return magic.every((b, i) => bytes[i] === b);

@@ -4,8 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { importCaffe, importModelFile, importOnnx, ImportError } from '../../src/importers';
+import onnxProto from 'onnx-proto';
 import { OnnxChain, OnnxGraph } from '../fixtures/onnxBuilder';
 import { caffeZfNet, toCaffemodel, toPrototxt, type CaffeNetDesc } from '../fixtures/caffeBuilder';
+
+const { onnx } = onnxProto;
 
 function smallChain(): OnnxChain {
   const c = new OnnxChain({ inputSize: [12, 12], seed: 1 });
@@ -179,12 +182,45 @@ describe('ONNX errors', () => {
     expectImportError(() => importOnnx(c.encode()), /int8.*fp32/);
   });
 
-  it('external data', () => {
-    const c = new OnnxChain({ inputSize: [8, 8] });
-    c.conv(2, 3, {}, { external: true });
+  it('external data: read from the file given with the .onnx, refused with what to give without it', async () => {
+    const inline = new OnnxChain({ inputSize: [8, 8], seed: 4 });
+    inline.conv(2, 3);
+    const bytesInline = inline.encode();
+    // The same model with conv_1_w's bytes moved to a data file, after 16 bytes of something else.
+    const external = new OnnxChain({ inputSize: [8, 8], seed: 4 });
+    external.conv(2, 3);
+    const w = external.graph.initializers.find((t) => t.name === 'conv_1_w')!;
+    const values = w.rawData!.slice();
+    delete w.rawData;
+    w.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    w.externalData = [
+      { key: 'location', value: 'weights.data' },
+      { key: 'offset', value: '16' },
+      { key: 'length', value: String(values.byteLength) },
+    ];
+    const data = new Uint8Array(16 + values.byteLength);
+    data.set(values, 16);
+    const model = external.encode();
+
+    const expected = importOnnx(bytesInline).weights.get('conv1/kernel');
+    const got = await importModelFile([
+      { name: 'm.onnx', bytes: model },
+      { name: 'weights.data', bytes: data },
+    ]);
+    expect(Array.from(got.weights.get('conv1/kernel')!)).toEqual(Array.from(expected!));
+
     expectImportError(
-      () => importOnnx(c.encode()),
-      /"conv_1_w" keeps its values in an external data file \("conv_1_w\.bin"\).*not supported/,
+      () => importOnnx(model),
+      /"conv_1_w" keeps its values in an external data file \("weights\.data"\): give that file together with the \.onnx/,
+    );
+    expectImportError(
+      () => importOnnx(model, { externalData: () => data.subarray(0, 20) }),
+      /"conv_1_w": bytes 16\.\.232 lie outside "weights\.data" \(20 bytes; the file may be truncated\)/,
+    );
+    w.externalData[0] = { key: 'location', value: '../secret.data' };
+    expectImportError(
+      () => importOnnx(external.encode(), { externalData: () => data }),
+      /names the data file "\.\.\/secret\.data", which is not a file beside the \.onnx/,
     );
   });
 

@@ -1,9 +1,22 @@
 /** `import`: converts an ONNX, Caffe or model-folder file set into a ZF Lens model folder. */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { WeightDtype } from '../../engine/model/format';
 import { numberOption, stringOption, type OptionValues } from '../args';
 import { CliError, type Command } from '../context';
 import { convertModel, parseMean, readLabelsFile, readModelFiles, type ConvertOptions } from '../convert';
 import { formatJson } from '../json';
+
+/** Reads the external data files an ONNX model names from the folder of the .onnx (undefined if absent). */
+export function externalDataBeside(onnxPath: string): (location: string) => Uint8Array | undefined {
+  return (location) => {
+    try {
+      return new Uint8Array(readFileSync(join(dirname(onnxPath), location)));
+    } catch {
+      return undefined;
+    }
+  };
+}
 
 /** Import options shared with scripts/weights.ts, read from parsed option values. */
 export async function importOptionsFrom(values: OptionValues): Promise<ConvertOptions> {
@@ -102,6 +115,9 @@ export const importCommand: Command = {
     const options = await importOptionsFrom(values);
     const paths = [...args];
     if (typeof values.prototxt === 'string') paths.push(values.prototxt);
+    // An ONNX file's external data files are read from beside it.
+    const onnxPath = paths.find((p) => /\.onnx$/i.test(p));
+    if (onnxPath) options.externalData = externalDataBeside(onnxPath);
     const summary = await convertModel(() => readModelFiles(paths), stringOption(values, 'out'), options);
     io.out(formatJson(summary));
   },
