@@ -304,3 +304,36 @@ describe('occlude', () => {
     }
   });
 });
+
+describe('occlude on a graph that ends in logits (a PyTorch export)', () => {
+  it('maps softmax probabilities, the clean one equal to classify, at the last ReLU by default', async () => {
+    await useBackend('wasm');
+    const { torchvisionFixtures } = await import('./fixtures/torchvision/ensure');
+    const fixtures = await torchvisionFixtures();
+    const imported = await cli('import', join(fixtures, 'mynet.onnx'), '--out', path('mynet'));
+    expect(imported.code).toBe(0);
+    await writeFile(path('photo-mynet.png'), photo);
+    const r = await cli(
+      'occlude',
+      ...['--model', path('mynet'), '--image', path('photo-mynet.png'), '--size', '8', '--stride', '8'],
+      ...['--out', path('mynet-occ.json')],
+    );
+    expect(r.code, r.err).toBe(0);
+    const json = JSON.parse(await readFile(path('mynet-occ.json'), 'utf8')) as OcclusionJson;
+    const summary = JSON.parse(r.out) as { clean: { probability: number } };
+    expect(json.layer).toBe('/act5/Relu');
+    const classified = await cli(
+      'classify',
+      '--model',
+      path('mynet'),
+      '--image',
+      path('photo-mynet.png'),
+      '--top',
+      '1',
+    );
+    const top = (JSON.parse(classified.out) as { index: number; prob: number }[])[0]!;
+    expect(json.class).toBe(top.index);
+    expect(summary.clean.probability).toBeCloseTo(top.prob, 5);
+    for (const row of json.probability) for (const p of row) expect(p >= 0 && p <= 1).toBe(true);
+  });
+});

@@ -145,7 +145,9 @@ async function occlude(
         const maps = pass.outputs[layer.index];
         const out = pass.outputs[lastIndex];
         if (!maps || !out) throw new Error('the forward pass returned no output');
-        return [tf.reshape(out, [-1]), tf.sum(maps, [0, 1, 2])];
+        // Probabilities: the model's softmax, or a softmax of its logits where the graph ends without one.
+        const probs = model.layers[lastIndex]?.spec.type === 'softmax' ? out : tf.softmax(out);
+        return [tf.reshape(probs, [-1]), tf.sum(maps, [0, 1, 2])];
       });
       const scores = await clean.data();
       const totals = await sums.data();
@@ -186,9 +188,10 @@ export const occludeCommand: Command = {
     'Slides a square of the mean colour (zero network input) over the image (paper Fig. 7) and writes JSON to',
     '--out: {rows, cols, size, stride, class, layer, channel, activation, probability, label}, each map rows x',
     'cols, where row i, column j is the square with top-left corner (i*stride, j*stride) in input pixels.',
-    'activation: the channel summed over space; probability: the class output (a probability when the model',
-    "ends in softmax); label: the most probable class. Defaults: --class the clean image's top class, --layer",
-    'conv5 (or the last convolution), --channel the one with the strongest total activation on the clean image.',
+    'activation: the channel summed over space; probability: the class probability (the softmax of the logits',
+    "where the model does not end in one); label: the most probable class. Defaults: --class the clean image's",
+    'top class, --layer the last layer with maps before global pooling or flatten (conv5 in ZFNet), --channel',
+    'the one with the strongest total activation on the clean image.',
     'Prints a JSON summary.',
   ].join('\n'),
   options: [
