@@ -532,7 +532,11 @@ export function importOnnx(
           `${where}: computes from constants only, with an operator the importer cannot fold ("${op}")`,
         );
       }
-      folded.set(out, fold(node, where, ins, op, opsetVersion, constOf, acts));
+      // torch.onnx writes one copy of equal initializers and Identity nodes for the others (an untrained
+      // torchvision VGG's zero biases): the Identity's output is that initializer under another name.
+      const source = op === 'Identity' ? reader.initializers.get(ins[0] ?? '') : undefined;
+      if (source) reader.initializers.set(out, { ...source, name: out });
+      else folded.set(out, fold(node, where, ins, op, opsetVersion, constOf, acts));
       done.add(index);
       return;
     }

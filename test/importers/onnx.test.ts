@@ -9,7 +9,16 @@ import { IMAGENET_PREPROCESSING, zfnet512Layers } from '../../src/engine/model/z
 import { toNetworkInput } from '../../src/engine/model/preprocess';
 import type { LayerSpec } from '../../src/engine/model/spec';
 import { importOnnx, type ImportResult } from '../../src/importers';
-import { OnnxChain, zfnet512Onnx, type InitOptions, type Zfnet512Widths } from '../fixtures/onnxBuilder';
+import * as ort from 'onnxruntime-node';
+import { createModel } from '../../src/engine/model/model';
+import { runRaw } from '../../src/engine/run';
+import {
+  OnnxChain,
+  OnnxGraph,
+  zfnet512Onnx,
+  type InitOptions,
+  type Zfnet512Widths,
+} from '../fixtures/onnxBuilder';
 import { useBackend, maxAbsDiff } from '../helpers';
 import { compareWithOrt, randomInput, runEngine, runOrt } from './harness';
 
@@ -323,5 +332,35 @@ describe('ONNX variants', () => {
     const r = importOnnx(bytes);
     expect(r.spec.layers.map((l) => l.name)).toEqual(['conv1', 'flatten', 'fc2']);
     await expectMatchesOrt(bytes, r);
+  });
+});
+
+describe('initializers shared through Identity nodes', () => {
+  it("a conv's bias that is an Identity of another initializer (torch.onnx's copy of equal tensors) imports", async () => {
+    // As an untrained torchvision VGG exports: both biases are zero, stored once, the second read through an
+    // Identity node.
+    const g = new OnnxGraph('torch_jit');
+    g.opset = 13;
+    g.input('data', [1, 3, 8, 8]);
+    const w = (n: number, seed: number) =>
+      Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + seed) * 0.3);
+    g.init('w1', [4, 3, 3, 3], w(108, 1));
+    g.init('w2', [4, 4, 3, 3], w(144, 2));
+    g.init('b', [4], new Float32Array([0.1, -0.2, 0.3, 0]));
+    g.node('Identity', ['b'], ['b_copy'], {}, 'Identity_0');
+    g.node('Conv', ['data', 'w1', 'b'], ['c1'], { kernel_shape: [3, 3] }, '/a/Conv');
+    g.node('Relu', ['c1'], ['r1'], {}, '/relu/Relu');
+    g.node('Conv', ['r1', 'w2', 'b_copy'], ['c2'], { kernel_shape: [3, 3] }, '/b/Conv');
+    g.output('c2');
+    const bytes = g.encode();
+    const result = importOnnx(bytes);
+    expect(Array.from(result.weights.get('conv2/bias')!)).toEqual([0.1, -0.2, 0.3, 0].map(Math.fround));
+    const model = createModel(result.spec, result.weights);
+    const input = Float32Array.from({ length: 3 * 64 }, (_, i) => Math.cos(i * 0.37));
+    const ours = await runRaw(model, { dims: [1, 3, 8, 8], data: input });
+    model.dispose();
+    const session = await ort.InferenceSession.create(bytes);
+    const theirs = await session.run({ data: new ort.Tensor('float32', input, [1, 3, 8, 8]) });
+    expect(maxAbsDiff(ours.data, theirs.c2!.data as Float32Array)).toBeLessThan(1e-5);
   });
 });
