@@ -12,6 +12,7 @@ import { tf, type Tensor, type Tensor4D } from '../src/engine/tf';
 import { forward } from '../src/engine/forward';
 import type { ZfModel } from '../src/engine/model/model';
 import { pixelsToInput, type Pixels } from '../src/engine/model/preprocess';
+import { channelsOf, defaultMapLayer, findLayer } from '../src/engine/model/spec';
 import { project } from '../src/engine/ops/deconvnet';
 import { occlusionMap } from '../src/engine/ops/occlusion';
 import { preferredTransposeImpl, setTransposeImpl } from '../src/engine/ops/conv';
@@ -52,6 +53,11 @@ export interface EngineBenchOptions {
    * and the scan of inputs decoded beforehand (top9_decode_ips, top9_ready_ips): which one bounds top9_ips.
    */
   top9Parts: boolean;
+  /**
+   * Calls in each block of a figure timed in alternating blocks (project / forward; default 2, the first
+   * untimed): 1 where a call takes seconds.
+   */
+  pairedBlock?: number;
   /** Also time the projection with the other transposed-convolution implementation. */
   compareTranspose: boolean;
   /** PNG files (bytes) for the top-9 scan; the first one is also the image of every other figure. */
@@ -68,22 +74,103 @@ export interface EngineBenchOptions {
 }
 
 /**
- * Whether an environment is far from a real GPU's speed: WebGPU on a CPU-emulated adapter (SwiftShader; the
- * device description says so), or ZFNet-512 on a CPU backend. A real GPU gets the full plan (every batch
- * size up to 128, complete maps).
+ * How far an environment is from a real GPU's speed for one model, which sets the plan:
+ * - 'fast': a real GPU (every batch size up to 128, complete maps), or a small model (the default) on a CPU
+ *   backend;
+ * - 'slow': a model of ZFNet-512's or ResNet-18's size (about 1-5 GMACs an image) on a CPU backend;
+ * - 'heavy': a bigger one (VGG-16: 15.5 GMACs, seconds a pass) on a CPU backend;
+ * - 'emulated': WebGPU on a CPU-emulated adapter (SwiftShader; the device description says so), where even
+ *   the default model takes seconds a pass.
  */
-export function slowEnvironment(backend: string, device: string, model: string): boolean {
-  return backend === 'webgpu' ? /swiftshader/i.test(device) : model === 'zfnet512';
+export type Tier = 'fast' | 'slow' | 'heavy' | 'emulated';
+
+export function benchTier(backend: string, device: string, gmacs: number): Tier {
+  if (backend === 'webgpu') return /swiftshader/i.test(device) ? 'emulated' : 'fast';
+  return gmacs < 0.8 ? 'fast' : gmacs < 5 ? 'slow' : 'heavy';
 }
 
 /**
- * Repetitions, batch sizes and budgets for one environment. `slow`: far from a real GPU's speed (WebGPU on
- * SwiftShader, or ZFNet-512 on two CPU cores), where the long figures are extrapolated from a prefix.
+ * Why a model is not measured in an environment at all (null: it is): on a CPU-emulated adapter a model
+ * bigger than the default one takes minutes a pass (--quick keeps to the default model there; the full
+ * plan goes up to ZFNet-512's size).
+ */
+export function skipReason(tier: Tier, quick: boolean, gmacs: number): string | null {
+  if (tier !== 'emulated' || gmacs <= (quick ? 0.5 : 2)) return null;
+  return `not measured: ${gmacs.toFixed(1)} GMACs an image on a CPU-emulated adapter (minutes a pass)`;
+}
+
+/** Multiply-accumulates of one image's forward pass (convolutions and dense layers), in billions. */
+export function modelGmacs(model: ZfModel): number {
+  let macs = 0;
+  for (const l of model.layers) {
+    const s = l.spec;
+    const [h, w] = l.outShape.length === 3 ? l.outShape : [1, 1];
+    if (s.type === 'conv')
+      macs += h * w * s.filters * s.kernel[0] * s.kernel[1] * ((l.inShape[2] ?? 1) / (s.groups ?? 1));
+    else if (s.type === 'dense') macs += l.inShape.reduce((a, b) => a * b, 1) * s.units;
+  }
+  return macs / 1e9;
+}
+
+/**
+ * Repetitions, batch sizes and budgets for one environment and model (see Tier). Where a call takes long
+ * the long figures are extrapolated from a prefix.
  */
 export function plan(
   quick: boolean,
-  slow: boolean,
+  tier: Tier,
 ): Omit<EngineBenchOptions, 'pngs' | 'decode' | 'scanInput' | 'decoders' | 'log' | 'compareTranspose'> {
+  if (tier === 'heavy')
+    // Seconds a pass (VGG-16 on two cores): batch 1 and 2 under --quick, two rounds of the long figures,
+    // every block of a paired figure a single call (a runtime's thread spin is nothing beside a call).
+    return quick
+      ? {
+          runs: 3,
+          shortBudgetMs: 10_000,
+          batches: [1, 2],
+          occlusionBudgetMs: 24_000,
+          warmOcclusion: true,
+          naiveBudgetMs: 4_000,
+          top9BudgetMs: 20_000,
+          top9Rounds: 2,
+          occlusionRounds: 2,
+          analyse: false,
+          top9Images: 64,
+          top9Parts: false,
+          pairedBlock: 1,
+        }
+      : {
+          runs: 5,
+          shortBudgetMs: 30_000,
+          batches: [1, 2, 4, 8],
+          occlusionBudgetMs: 120_000,
+          warmOcclusion: true,
+          naiveBudgetMs: 20_000,
+          top9BudgetMs: 120_000,
+          top9Rounds: 3,
+          occlusionRounds: 3,
+          analyse: true,
+          top9Images: 128,
+          top9Parts: false,
+          pairedBlock: 1,
+        };
+  if (tier === 'slow' && quick)
+    // A tenth of a second or so a pass (ResNet-18 on two cores): batch 8, rounds of a few batches each.
+    return {
+      runs: 5,
+      shortBudgetMs: 8_000,
+      batches: [1, 8],
+      occlusionBudgetMs: 15_000,
+      warmOcclusion: true,
+      naiveBudgetMs: 3_000,
+      top9BudgetMs: 12_000,
+      top9Rounds: 3,
+      occlusionRounds: 3,
+      analyse: true,
+      top9Images: 64,
+      top9Parts: false,
+    };
+  const slow = tier !== 'fast';
   if (quick)
     return {
       runs: slow ? 3 : 5,
@@ -122,8 +209,32 @@ export function plan(
   };
 }
 
-export const OCCLUSION = { size: 32, stride: 8, classIndex: 0, layer: 'conv5', channel: 7 } as const;
-export const PROJECTION = { layer: 'conv5', channel: 7, mode: 'max', method: 'deconv' } as const;
+/**
+ * The layer the projection, the occlusion map's panel (b) and the top-9 scan use: the model's default map
+ * layer (defaultMapLayer: conv5 for ZFNet and the default model, ResNet's last ReLU, VGG's last conv ReLU).
+ */
+export function mapLayerOf(model: ZfModel): string {
+  const layer = defaultMapLayer(model.layers);
+  if (!layer) throw new Error(`${model.spec.name}: no layer with feature maps`);
+  return layer.spec.name;
+}
+
+/** Channel 7 of the map layer (or its last channel, where it has fewer). */
+function channelOf(model: ZfModel, layer: string): number {
+  return Math.min(7, channelsOf(findLayer(model.layers, layer)) - 1);
+}
+
+export const OCCLUSION = { size: 32, stride: 8, classIndex: 0 } as const;
+
+export function occlusionRequest(model: ZfModel) {
+  const layer = mapLayerOf(model);
+  return { ...OCCLUSION, layer, channel: channelOf(model, layer) };
+}
+
+export function projectionRequest(model: ZfModel) {
+  const layer = mapLayerOf(model);
+  return { layer, channel: channelOf(model, layer), mode: 'max', method: 'deconv' } as const;
+}
 
 export function now(): number {
   return performance.now();
@@ -230,7 +341,7 @@ async function timeOcclusion(
     let latest: [number, number] = [t0, 0];
     try {
       const result = await occlusionMap(model, input, {
-        ...OCCLUSION,
+        ...occlusionRequest(model),
         batchSize,
         ...(inFlight === undefined ? {} : { inFlight }),
         signal: controller.signal,
@@ -289,7 +400,7 @@ async function timeForwards(
  */
 export async function benchEngine(model: ZfModel, options: EngineBenchOptions): Promise<Row> {
   const { runs, log, shortBudgetMs: budget } = options;
-  const row: Row = {};
+  const row: Row = { map_layer: mapLayerOf(model), gmacs: modelGmacs(model) };
   const first = options.pngs[0];
   if (!first) throw new Error('no test images');
   const input = networkInputOf(model, await options.decode(first));
@@ -348,7 +459,7 @@ export async function benchEngine(model: ZfModel, options: EngineBenchOptions): 
     const pass = forward(model, input);
     try {
       const projectOnce = async () => {
-        const p = project(model, pass, PROJECTION);
+        const p = project(model, pass, projectionRequest(model));
         try {
           await p.data();
         } finally {
@@ -361,7 +472,7 @@ export async function benchEngine(model: ZfModel, options: EngineBenchOptions): 
         // apart, and the machine's load moves in between); not on SwiftShader, where a call takes seconds.
         const [p, f] = await alternatingMedians(projectOnce, () => classify(input), {
           warmup: 1,
-          block: 2,
+          block: options.pairedBlock ?? 2,
           runs,
           budgetMs: budget,
         });
@@ -445,8 +556,8 @@ export async function benchEngine(model: ZfModel, options: EngineBenchOptions): 
 }
 
 /**
- * Images/s of a topKScan of conv5 (all channels, k 9) over PNGs, decoding included (as options.scanInput),
- * and of the plain batched forward passes of as many images (`forwardsMs(images, budget)`), timed in turn
+ * Images/s of a topKScan of the map layer (mapLayerOf: conv5 of ZFNet; all channels, k 9) over PNGs, decoding
+ * included (as options.scanInput), and of the plain batched forward passes of as many images (`forwardsMs(images, budget)`), timed in turn
  * over options.top9Rounds rounds: medians of each, and the median of the rounds' ratios (scan / forwards, each pair
  * timed back to back, so a machine whose load drifts over the run compares like with like).
  */
@@ -464,6 +575,7 @@ async function top9(
   parts: { decodeIps: number; readyIps: number } | null;
 }> {
   const batch = bestBatch;
+  const layer = mapLayerOf(model);
   const decoded = (index: number): Promise<ScanImage> => {
     const png = options.pngs[index % options.pngs.length]!;
     return options.scanInput ? options.scanInput(png, model) : options.decode(png);
@@ -478,7 +590,7 @@ async function top9(
     let latest: [number, number] = [t0, 0];
     try {
       await topKScan(model, async (index) => (index < count ? image(index) : null), {
-        layer: 'conv5',
+        layer,
         k: 9,
         batchSize: batch,
         signal: controller.signal,
@@ -575,6 +687,53 @@ export async function peerInput(
   }
 }
 
+/** One kernel of a profiled call: its name, input shapes and mean time over the profiled runs. */
+export interface KernelTime {
+  name: string;
+  shapes: string;
+  ms: number;
+}
+
+/** Mean time of each kernel `fn` runs (in call order) over `runs` profiled calls after one warm-up call. */
+export async function profileKernels(fn: () => Promise<void>, runs: number): Promise<KernelTime[]> {
+  await fn();
+  const total: KernelTime[] = [];
+  for (let r = 0; r < runs; r++) {
+    const info = await tf.profile(fn);
+    for (const [i, k] of info.kernels.entries()) {
+      const entry = (total[i] ??= { name: k.name, shapes: JSON.stringify(k.inputShapes), ms: 0 });
+      entry.ms += (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0) / runs;
+    }
+  }
+  // Ops that only wrap a kernel (names ending in __op) repeat their kernel's time.
+  return total.filter((k) => !k.name.endsWith('__op'));
+}
+
+/**
+ * A profile as text: every kernel in call order (only with `all`; ResNet's has hundreds), then the time by
+ * kernel name, largest first, with its share and count, and the sum.
+ */
+export function kernelTable(kernels: readonly KernelTime[], all = true): string {
+  const sum = kernels.reduce((a, k) => a + k.ms, 0);
+  const byName = new Map<string, { ms: number; count: number }>();
+  for (const k of kernels) {
+    const e = byName.get(k.name) ?? { ms: 0, count: 0 };
+    e.ms += k.ms;
+    e.count += 1;
+    byName.set(k.name, e);
+  }
+  const lines = all
+    ? kernels.map((k) => `${k.ms.toFixed(2).padStart(9)}  ${k.name.padEnd(22)} ${k.shapes}`)
+    : [];
+  if (all) lines.push('  by kernel:');
+  for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms))
+    lines.push(
+      `${e.ms.toFixed(2).padStart(9)}  ${name.padEnd(22)} ${((100 * e.ms) / sum).toFixed(1).padStart(5)} %  ${e.count} call(s)`,
+    );
+  lines.push(`${sum.toFixed(2).padStart(9)}  sum of kernels`);
+  return lines.join('\n');
+}
+
 /** Adds the ratios the performance targets are stated in. */
 export function addRatios(row: Row): Row {
   const n = (k: string): number => (typeof row[k] === 'number' ? (row[k] as number) : NaN);
@@ -605,7 +764,8 @@ export const TABLE_FIGURES: [key: string, label: string, extrapolatedKey?: strin
   ['analyse_ms', 'analyse_ms (batch 1, switches)'],
   ['forward_ips', 'forward_ips (best batch)'],
   ['batch_best', 'best batch'],
-  ['project_ms', 'project_ms (conv5, max)'],
+  ['gmacs', 'GMACs an image'],
+  ['project_ms', 'project_ms (map layer, max)'],
   ['occlusion_ms', 'occlusion_ms (32/8, batched)', 'occlusion_extrapolated'],
   ['occlusion_positions', 'occlusion_positions'],
   ['occlusion_naive_ms', 'occlusion_naive_ms', 'occlusion_naive_extrapolated'],
@@ -615,6 +775,7 @@ export const TABLE_FIGURES: [key: string, label: string, extrapolatedKey?: strin
   ['top9_decode_ips', 'top9 decoding alone (ips)'],
   ['top9_ready_ips', 'top9 scan, inputs decoded (ips)'],
   ['import_s', 'import_s (ZFNet-512 ONNX)'],
+  ['model_import_s', "import_s (the model's own ONNX)"],
   ['peer_forward_ms', 'peer_forward_ms'],
   ['native_peer_forward_ms', 'native onnxruntime-node (reference)'],
   ['forward_beside_peer_ms', 'forward_ms, in blocks with peer'],

@@ -4,7 +4,10 @@
  * The measurements live in bench/core.ts (shared with the browser page) and bench/node.ts; `npm run bench`
  * (bench/run.ts) runs them here and in headless Chromium.
  *
- *   npx tsx bench/node-bench.ts [--backend wasm|webgpu] [--model default|zfnet512|both] [--quick] [--json FILE]
+ *   npx tsx bench/node-bench.ts [--backend wasm|webgpu] [--model default|zfnet512|resnet18|vgg16|PATH.onnx|both]
+ *                               [--quick] [--json FILE]
+ *
+ * (--model: see bench/run.ts; `both` is default and zfnet512.)
  *
  * Figures: see bench/core.ts (forward_ms, analyse_ms, forward_ips, project_ms, occlusion_ms,
  * occlusion_naive_ms, top9_ips) plus import_s and peer_forward_ms (onnxruntime-web on the same backend,

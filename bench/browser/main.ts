@@ -3,6 +3,8 @@
  * The browser half of the benchmark suite: the page bench/run.ts opens in headless Chromium. It exposes
  * `window.zfBench(config)`, which runs the shared measurements (bench/core.ts) on one tfjs backend (wasm or
  * webgpu) and onnxruntime-web on the same class of execution provider as the peer, and returns the rows.
+ * Models: the default one, ZFNet-512's geometry, or any ONNX file bench/run.ts serves (torchvision's
+ * ResNet-18, VGG-16, ...).
  */
 // The app's backend set-up (wasm paths, every core for wasm threads), so the figures are the app's.
 import { wasmThreads } from '../../src/worker/backends';
@@ -16,44 +18,55 @@ import {
   addRatios,
   alternatingMedians,
   benchEngine,
+  benchTier,
   classifyOnce,
+  mapLayerOf,
   median,
+  modelGmacs,
   networkInputOf,
   now,
   peerInput,
   plan,
-  slowEnvironment,
-  PROJECTION,
+  profileKernels,
+  projectionRequest,
+  skipReason,
+  type KernelTime,
   type Row,
+  type Tier,
 } from '../core';
 import { forward } from '../../src/engine/forward';
 import { project } from '../../src/engine/ops/deconvnet';
 import { topKScan, type ScanImage } from '../../src/engine/ops/topk';
 import { networkInputData } from '../../src/engine/model/pixels';
 
+export type { KernelTime };
+
 export interface PageConfig {
   backend: 'wasm' | 'webgpu';
-  models: ('default' | 'zfnet512')[];
+  /** 'default', 'zfnet512', or a model whose ONNX file is served at `onnx[name]`. */
+  models: string[];
+  /** URLs of the ONNX files of the models other than 'default' and 'zfnet512', by name. */
+  onnx: Record<string, string>;
   quick: boolean;
   /** Time importModelFile on the ZFNet-512 ONNX here too (import_s). */
   importFigure: boolean;
   imageCount: number;
 }
 
-/** One kernel of a profiled forward pass: its name, input shapes and mean time over the profiled runs. */
-export interface KernelTime {
-  name: string;
-  shapes: string;
-  ms: number;
-}
-
 export interface ProfileResult {
   device: string;
+  /** Profiled calls each figure is the mean of (fewer than asked for a model of VGG-16's size). */
+  runs: number;
+  /** The model's map layer (mapLayerOf: conv5 for ZFNet), where the projection and the scan start. */
+  layer: string;
+  /** Layers of the model. */
+  layers: number;
   kernels: KernelTime[];
-  /** The same for the projection of the benchmark (conv5, max, deconvnet; switches cached). */
+  /** The same for the projection of the benchmark (the map layer, max, deconvnet; switches cached). */
   projectKernels: KernelTime[];
-  /** ms per image of each step of a top-9 scan's batch of 16, done one after the other. */
+  /** ms per image of each step of a top-9 scan's batch of `scanBatch`, done one after the other. */
   scanSteps: Record<string, number>;
+  scanBatch: number;
   /** Median batch-1 forward pass timed on its own, before the peer is loaded. */
   forward_alone_ms: number;
   /** The same, timed alternately with the peer. */
@@ -65,7 +78,12 @@ export interface ProfileResult {
 declare global {
   interface Window {
     zfBench: (config: PageConfig) => Promise<Row[]>;
-    zfBenchProfile: (backend: PageConfig['backend'], runs: number) => Promise<ProfileResult>;
+    zfBenchProfile: (
+      backend: PageConfig['backend'],
+      runs: number,
+      model: string,
+      onnxUrl: string | null,
+    ) => Promise<ProfileResult>;
     zfBenchReady: boolean;
   }
 }
@@ -113,6 +131,7 @@ async function ortPeer(
   onnx: Uint8Array,
   runs: number,
   budgetMs: number,
+  tier: Tier,
 ) {
   const ort =
     backend === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
@@ -138,9 +157,11 @@ async function ortPeer(
       output = (await out[session.outputNames[0]!]!.getData()) as Float32Array;
     };
     const ourRun = () => classifyOnce(model, input);
+    // Where a call takes seconds (VGG-16 on wasm), one warm-up call and blocks of one call, as on WebGPU.
+    const long = backend === 'webgpu' || tier === 'heavy';
     const [ms, oursMs] = await alternatingMedians(peerRun, ourRun, {
-      warmup: backend === 'webgpu' ? 1 : 3,
-      block: backend === 'webgpu' ? 1 : 4,
+      warmup: long ? 1 : 3,
+      block: long ? 1 : 4,
       runs,
       budgetMs,
       // On SwiftShader a call takes seconds, and the engine's batch-1 pass has run before (forward_ms).
@@ -190,11 +211,21 @@ async function zfBench(config: PageConfig): Promise<Row[]> {
     const tensorsBefore = tf.memory().numTensors;
     const loaded =
       which === 'default'
-        ? await loadDefaultHere()
-        : { model: createModel(zf!.result.spec, zf!.result.weights), onnx: zf!.bytes };
-    const slow = slowEnvironment(config.backend, device, which);
-    const p = plan(config.quick, slow);
-    const row: Row = { env: 'chromium', backend: config.backend, device, model: which };
+        ? { ...(await loadDefaultHere()), importS: null }
+        : which === 'zfnet512'
+          ? { model: createModel(zf!.result.spec, zf!.result.weights), onnx: zf!.bytes, importS }
+          : await loadOnnxHere(which, config.onnx[which]);
+    const gmacs = modelGmacs(loaded.model);
+    const tier = benchTier(config.backend, device, gmacs);
+    const row: Row = { env: 'chromium', backend: config.backend, device, model: which, tier };
+    const skipped = skipReason(tier, config.quick, gmacs);
+    if (skipped) {
+      log(`${config.backend} ${which}: ${skipped}`);
+      loaded.model.dispose();
+      rows.push(addRatios({ ...row, gmacs, skipped }));
+      continue;
+    }
+    const p = plan(config.quick, tier);
     try {
       Object.assign(
         row,
@@ -209,9 +240,10 @@ async function zfBench(config: PageConfig): Promise<Row[]> {
         }),
       );
       row.import_s = importS;
+      row.model_import_s = loaded.importS;
       log(`${config.backend} ${which}: peer (onnxruntime-web)`);
       try {
-        const peer = await ortPeer(config.backend, loaded.model, loaded.onnx, p.runs, p.shortBudgetMs);
+        const peer = await ortPeer(config.backend, loaded.model, loaded.onnx, p.runs, p.shortBudgetMs, tier);
         row.peer = peer.name;
         row.peer_forward_ms = peer.ms;
         row.forward_beside_peer_ms = peer.oursMs;
@@ -228,35 +260,26 @@ async function zfBench(config: PageConfig): Promise<Row[]> {
   return rows;
 }
 
-/** Mean time of each kernel `fn` runs (in call order) over `runs` profiled calls after one warm-up call. */
-async function profileKernels(fn: () => Promise<void>, runs: number): Promise<KernelTime[]> {
-  await fn();
-  const total: KernelTime[] = [];
-  for (let r = 0; r < runs; r++) {
-    const info = await tf.profile(fn);
-    for (const [i, k] of info.kernels.entries()) {
-      const entry = (total[i] ??= { name: k.name, shapes: JSON.stringify(k.inputShapes), ms: 0 });
-      entry.ms += (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0) / runs;
-    }
-  }
-  // Ops that only wrap a kernel (names ending in __op) repeat their kernel's time.
-  return total.filter((k) => !k.name.endsWith('__op'));
-}
-
 /**
- * Where a top-9 scan's time goes, per image, for one batch of 16 PNGs done step by step on this thread:
- * decoding, resizing and normalising (JavaScript), uploading the batch, the forward pass to conv5 and reading
- * its maps. Then whole scans of 64 images: decoding on this thread (overlapped only where the browser decodes
- * off-thread) and in the app's image-decoding workers (as the app scans), alternated: medians of 4 rounds.
+ * Where a top-9 scan's time goes, per image, for one batch of 16 PNGs (8 for a model of ResNet-18's size, 2
+ * for VGG-16's) done step by step on this thread: decoding, resizing and normalising (JavaScript), uploading
+ * the batch, the forward pass to the map layer (mapLayerOf: conv5 of ZFNet) and reading its maps. Then whole
+ * scans of 4 batches: decoding on this thread (overlapped only where the browser decodes off-thread) and in
+ * the app's image-decoding workers (as the app scans), alternated: medians of 4 rounds (2 for the bigger
+ * models).
  */
-async function scanBreakdown(model: ZfModel): Promise<Record<string, number>> {
-  const n = 16;
+async function scanBreakdown(model: ZfModel, tier: Tier): Promise<Record<string, number>> {
+  // A batch of 16 and 4 timed rounds; fewer where a pass takes a tenth of a second (ResNet-18) or seconds
+  // (VGG-16).
+  const n = tier === 'heavy' ? 2 : tier === 'slow' ? 8 : 16;
+  const rounds = tier === 'heavy' || tier === 'slow' ? 3 : 5;
   const bytes = await Promise.all(
     Array.from({ length: n }, (_, i) => fetchBytes(`/files/bench/out/images/${i}.png`)),
   );
   const prep = model.spec.preprocessing;
   const [h, w] = prep.inputSize;
-  const layer = model.layers.findIndex((l) => l.spec.name === 'conv5');
+  const mapLayer = mapLayerOf(model);
+  const layer = model.layers.findIndex((l) => l.spec.name === mapLayer);
   const steps: Record<string, number> = {};
   for (let round = 0; round < 2; round++) {
     let t0 = now();
@@ -273,7 +296,7 @@ async function scanBreakdown(model: ZfModel): Promise<Record<string, number>> {
     t0 = now();
     const pass = forward(model, batch, { switches: false, keep: new Set([layer]), until: layer });
     await pass.outputs[layer]!.data();
-    steps['forward to conv5 + read'] = (now() - t0) / n;
+    steps[`forward to ${mapLayer} + read`] = (now() - t0) / n;
     pass.dispose();
     batch.dispose();
   }
@@ -282,7 +305,7 @@ async function scanBreakdown(model: ZfModel): Promise<Record<string, number>> {
   const scan = async (image: (png: Uint8Array, i: number) => Promise<ScanImage>) => {
     const t0 = now();
     await topKScan(model, async (i) => (i < 4 * n ? image(bytes[i % n]!, i % n) : null), {
-      layer: 'conv5',
+      layer: mapLayer,
       k: 9,
       batchSize: n,
     });
@@ -291,7 +314,7 @@ async function scanBreakdown(model: ZfModel): Promise<Record<string, number>> {
   const here: number[] = [];
   const workers: number[] = [];
   const decoded: number[] = [];
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < rounds; round++) {
     const a = await scan(decode);
     const b = await scan((png) => scanInput(png, model));
     // Inputs ready before the scan (a fresh copy each, as a decoder hands over): the scan loop's own cost.
@@ -301,11 +324,26 @@ async function scanBreakdown(model: ZfModel): Promise<Record<string, number>> {
     if (round > 0) decoded.push(c);
   }
   const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  steps['whole scan of 64, decoding here'] = mid(here);
-  steps['whole scan of 64, decoding workers'] = mid(workers);
-  steps['whole scan of 64, inputs ready'] = mid(decoded);
+  steps[`whole scan of ${4 * n}, decoding here`] = mid(here);
+  steps[`whole scan of ${4 * n}, decoding workers`] = mid(workers);
+  steps[`whole scan of ${4 * n}, inputs ready`] = mid(decoded);
   steps['decoding workers'] = decoders.workers;
   return steps;
+}
+
+/** A model from its ONNX file (importModelFile, timed: importS in seconds). */
+async function loadOnnxHere(
+  name: string,
+  url: string | undefined,
+): Promise<{ model: ZfModel; onnx: Uint8Array; importS: number }> {
+  if (!url) throw new Error(`no ONNX file served for model ${name}`);
+  const onnx = await fetchBytes(url);
+  const { importModelFile } = await import('../../src/importers/index');
+  log(`${name}: importModelFile (${(onnx.byteLength / 1e6).toFixed(0)} MB)`);
+  const t0 = now();
+  const result = await importModelFile([{ name: `${name}.onnx`, bytes: onnx }]);
+  const importS = (now() - t0) / 1000;
+  return { model: createModel(result.spec, result.weights), onnx, importS };
 }
 
 async function loadDefaultHere(): Promise<{ model: ZfModel; onnx: Uint8Array }> {
@@ -316,13 +354,25 @@ async function loadDefaultHere(): Promise<{ model: ZfModel; onnx: Uint8Array }> 
 }
 
 /**
- * `npm run bench -- --profile`: the default model's batch-1 forward pass and the benchmark's projection kernel
- * by kernel (tf.profile, mean of `runs` calls after warm-up; top-level kernels only, a fused op's inner kernel
- * is not counted twice), then the engine / onnxruntime-web timing of the peer figure.
+ * `npm run bench -- --profile [--model M]`: a model's (the default one's, or the one at `onnxUrl`) batch-1
+ * forward pass and the benchmark's projection kernel by kernel (tf.profile, mean of `asked` calls after
+ * warm-up; top-level kernels only, a fused op's inner kernel is not counted twice), then the engine /
+ * onnxruntime-web timing of the peer figure.
  */
-async function zfBenchProfile(backend: PageConfig['backend'], runs: number): Promise<ProfileResult> {
+async function zfBenchProfile(
+  backend: PageConfig['backend'],
+  asked: number,
+  name: string,
+  onnxUrl: string | null,
+): Promise<ProfileResult> {
   const device = await setup(backend);
-  const { model, onnx } = await loadDefaultHere();
+  const { model, onnx } =
+    name === 'default'
+      ? await loadDefaultHere()
+      : await loadOnnxHere(name, onnxUrl ?? `/files/bench/out/${name}.onnx`);
+  const tier = benchTier(backend, device, modelGmacs(model));
+  // Seconds a call (VGG-16 on wasm): at most 3 profiled calls.
+  const runs = tier === 'heavy' ? Math.min(asked, 3) : asked;
   try {
     const pixels = await decode(await firstPng());
     const input = networkInputOf(model, pixels);
@@ -333,7 +383,7 @@ async function zfBenchProfile(backend: PageConfig['backend'], runs: number): Pro
     let projectKernels: KernelTime[];
     try {
       projectKernels = await profileKernels(async () => {
-        const p = project(model, analysed, PROJECTION);
+        const p = project(model, analysed, projectionRequest(model));
         try {
           await p.data();
         } finally {
@@ -344,10 +394,14 @@ async function zfBenchProfile(backend: PageConfig['backend'], runs: number): Pro
       analysed.dispose();
     }
     input.dispose();
-    const scanSteps = await scanBreakdown(model);
-    const peer = await ortPeer(backend, model, onnx, runs, 20_000);
+    const scanSteps = await scanBreakdown(model, tier);
+    const peer = await ortPeer(backend, model, onnx, runs, 20_000, tier);
     return {
       device,
+      runs,
+      layer: mapLayerOf(model),
+      layers: model.layers.length,
+      scanBatch: tier === 'heavy' ? 2 : tier === 'slow' ? 8 : 16,
       kernels,
       projectKernels,
       scanSteps,
