@@ -8,11 +8,12 @@ eval mode with seeded random weights at 1x3x224x224, `torch.onnx.export(..., ops
 default constant folding (BatchNorm folded into the convolution before it), input 'input', output 'logits'.
 Debian's python3-torch / python3-torchvision (PyTorch 1.13, torchvision 0.14); CPU only, no network.
 
-Random weights (no two biases alike: torch.onnx would deduplicate equal initializers into Identity nodes,
-which trained weights never have) are calibrated so the figures are those of a healthy network (activations O(1) all the way
-down, no denormals or infinities that would make a CPU slower or faster than with trained weights):
-BatchNorm running statistics are set from a random batch, and in networks without BatchNorm every
-convolution and linear layer is scaled to unit output variance on that batch, layer by layer.
+Random weights (no two biases alike: torch.onnx deduplicates equal initializers into Identity nodes, which
+trained weights never have and the importer refused before e9862a5; kept so the figures stay comparable)
+are calibrated so the figures are those of a healthy network (activations O(1) all the way down, no
+denormals or infinities that would make a CPU slower or faster than with trained weights): BatchNorm
+running statistics are set from a random batch, and in networks without BatchNorm every convolution and
+linear layer is scaled to unit output variance on that batch, layer by layer.
 Each file is written to a temporary name and renamed into place, so a file that exists is complete.
 """
 
