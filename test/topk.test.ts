@@ -268,10 +268,11 @@ describe.each(NODE_BACKENDS)('top-k scan on %s', (backend) => {
       try {
         const values = images.slice(0, COUNT).map((p) => networkInputData(p, smallSpec.preprocessing));
         const before = tf.memory().numTensors;
-        // Each batch of 4 arrives last image first (the last batch has 2).
+        // Each batch of 4 arrives last image first (the last batch has 2). The delays are 30 ms apart: at
+        // 4 ms, a loaded machine that asked for a batch's images over more than 4 ms got them in order.
         const reversed = (i: number) =>
           new Promise<Float32Array | null>((resolve) =>
-            setTimeout(() => resolve(values[i] ?? null), 4 * (3 - (i % 4))),
+            setTimeout(() => resolve(values[i] ?? null), 30 * (3 - (i % 4))),
           );
         const state = await topKScan(model, reversed, { layer: 'conv3', channels: [0, 3], batchSize: 4 });
         for (const c of [0, 3]) expectSameTop(channelTop(state, c), refTop(li, c), `channel ${c}`);
