@@ -51,7 +51,9 @@ import {
   shapeText,
   tidyFloat32,
   transpose,
+  type Activation,
   type ImportOptions,
+  type LayerBody,
   type ImportResult,
 } from './common';
 
@@ -546,19 +548,6 @@ export const SUPPORTED_CAFFE_LAYERS = [
 
 /** Layers whose tops are their bottom under other names (the same activation). */
 const ALIAS_TYPES = new Set(['Dropout', 'Split']);
-
-/** Where an activation comes from: the spec layer whose output it is (or the network input), and its shape. */
-interface Activation {
-  layer: string;
-  shape: LayerShape;
-}
-
-/** A layer without its name and inputs (given when it is added). */
-type LayerBody = LayerSpec extends infer L
-  ? L extends LayerSpec
-    ? Omit<L, 'name' | 'inputs'>
-    : never
-  : never;
 
 /**
  * Blob versions: Caffe's in-place layers (ReLU, BatchNorm, Scale, Dropout with top == bottom) rewrite a blob,

@@ -103,6 +103,19 @@ export class LayerNamer {
   }
 }
 
+/** Where an activation comes from: the layer whose output it is (or the network input), and its shape per image. */
+export interface Activation {
+  layer: string;
+  shape: LayerShape;
+}
+
+/** A layer without its name and inputs (given when it is added to a GraphBuilder). */
+export type LayerBody = LayerSpec extends infer L
+  ? L extends LayerSpec
+    ? Omit<L, 'name' | 'inputs'>
+    : never
+  : never;
+
 /**
  * Collects the layers of a graph (each reading named layers or the network input), their weights and where
  * they came from. Each added layer is checked with its op's own shape rule, so shape errors surface at the

@@ -29,7 +29,9 @@ import {
   shapeText,
   transpose,
   firstNonFinite,
+  type Activation,
   type ImportOptions,
+  type LayerBody,
   type ImportResult,
 } from './common';
 import type { LayerShape, LayerSpec, Padding } from '../engine/model/spec';
@@ -126,19 +128,6 @@ interface Folded {
   dims: number[];
   values: number[];
 }
-
-/** Where an activation tensor comes from: the layer whose output it is, and its shape per image. */
-interface Activation {
-  layer: string;
-  shape: LayerShape;
-}
-
-/** A layer without its name and inputs (given when it is added). */
-type LayerBody = LayerSpec extends infer L
-  ? L extends LayerSpec
-    ? Omit<L, 'name' | 'inputs'>
-    : never
-  : never;
 
 /** ONNX dims of an activation (batch 1): [1, C, H, W] or [1, units]. */
 function onnxDims(shape: LayerShape): number[] {
