@@ -15,6 +15,9 @@ import { isModelDrop } from './modelFiles';
 import { ViewTabs } from './ViewTabs';
 import { CameraPanel } from './CameraPanel';
 import { Top9Panel } from './Top9Panel';
+import { InvarianceView } from './invariance/InvarianceView';
+import { CorrespondView } from './correspond/CorrespondView';
+import { ExplainView } from './explain/ExplainView';
 
 export function App() {
   const openFile = useLens((s) => s.openFile);
@@ -62,6 +65,9 @@ export function App() {
       {tab === 'occlusion' && <OcclusionView />}
       {tab === 'filters' && <FiltersPanel />}
       {tab === 'top9' && <Top9Panel />}
+      {tab === 'invariance' && <InvarianceView />}
+      {tab === 'correspond' && <CorrespondView />}
+      {tab === 'explain' && <ExplainView />}
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
           <div>Drop an image to analyse it, or model files to import them</div>

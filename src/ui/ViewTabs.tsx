@@ -12,6 +12,9 @@ const TAB_LABELS: Record<ViewTab, string> = {
   occlusion: 'Occlusion',
   filters: 'Layer-1 filters',
   top9: 'Top 9',
+  invariance: 'Invariance',
+  correspond: 'Correspondence',
+  explain: 'How it works',
 };
 
 /** The layer `step` places from the current one, or null at either end (or with no model). */

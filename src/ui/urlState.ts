@@ -3,7 +3,15 @@
  * tab=occlusion&model=…`. Pure parse and serialise functions; other parameters (e.g. `backend`) are kept.
  */
 
-export const VIEW_TABS = ['features', 'occlusion', 'filters', 'top9'] as const;
+export const VIEW_TABS = [
+  'features',
+  'occlusion',
+  'filters',
+  'top9',
+  'invariance',
+  'correspond',
+  'explain',
+] as const;
 export type ViewTab = (typeof VIEW_TABS)[number];
 
 const MODES = ['max', 'all'] as const;

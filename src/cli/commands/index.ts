@@ -10,6 +10,9 @@ import { occludeCommand } from './occlude';
 import { projectCommand } from './project';
 import { top9Command } from './top9';
 import { runCommand } from './run';
+import { invarianceCommand } from './invariance';
+import { correspondCommand } from './correspond';
+import { explainCommand } from './explain';
 
 export const COMMANDS: readonly Command[] = [
   infoCommand,
@@ -22,4 +25,7 @@ export const COMMANDS: readonly Command[] = [
   evalCommand,
   top9Command,
   filtersCommand,
+  invarianceCommand,
+  correspondCommand,
+  explainCommand,
 ];
