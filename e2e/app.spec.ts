@@ -70,7 +70,8 @@ test.describe.serial('webgpu', () => {
   });
 
   test('drop a PNG, switch to a deeper layer, project two channels', async () => {
-    await openApp(page, null);
+    // Forced: where WebGPU is a CPU emulation (as on machines without a GPU) it ranks after wasm.
+    await openApp(page, 'webgpu');
     await dropFile(page, 'pattern.png', 'image/png', makePng());
     // The main thread keeps painting while the worker computes.
     const frames = await framesIn(page, 1000);

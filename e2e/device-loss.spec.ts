@@ -24,11 +24,14 @@ function snapshot(page: Page): Promise<LensSnapshot> {
   return page.evaluate(() => window.__zfLens!.snapshot());
 }
 
-/** Opens the app without ?backend= (WebGPU is chosen); collects page errors. */
+/**
+ * Opens the app on WebGPU (forced: an emulated adapter, as here, otherwise ranks after wasm); collects page
+ * errors.
+ */
 async function openOnWebgpu(page: Page): Promise<string[]> {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/');
+  await page.goto('/?backend=webgpu');
   await expect(page.getByTestId('backend')).toHaveText('webgpu');
   await expect(page.getByTestId('status')).toHaveText('Ready');
   return errors;

@@ -320,5 +320,7 @@ test('keyboard and address: ?layer=conv2&channel=3 opens that view, [ and ] chan
   // Mode and method go to the address too.
   await page.getByTestId('mode-select').selectOption('all');
   await expect(page).toHaveURL(/mode=all/);
-  expect(layer).toBeTruthy();
+  // … beside the layer the sort was on, which stays shown.
+  await expect(page).toHaveURL(new RegExp(`layer=${layer}(&|$)`));
+  await expect(page.getByTestId('fmap-grid')).toHaveAttribute('data-layer', layer);
 });

@@ -7,6 +7,7 @@ import { installVisualizerSync } from './state/visualizerSync';
 import { App } from './ui/App';
 import { BACKEND_NAMES, parseBackendName } from './worker/api';
 import { startWorkerHost, workerCallback } from './worker/client';
+import { prefetchModel } from './worker/modelPrefetch';
 import './ui/styles.css';
 
 const params = new URLSearchParams(window.location.search);
@@ -18,6 +19,13 @@ const worker = startWorkerHost((message) =>
 );
 const modelUrl = new URL(`${import.meta.env.BASE_URL}models/default/`, window.location.href).href;
 const initialModel = initialModelSource(modelUrl, window.location.search);
+// The model's files download from now on, while the worker's code loads and its backend starts.
+const startUrl = initialModel
+  ? initialModel.source.kind === 'url'
+    ? initialModel.source.url
+    : null
+  : modelUrl;
+const prefetch = startUrl ? prefetchModel(startUrl) : undefined;
 const store = createLensStore({
   api: worker.api,
   restartWorker: () => worker.restart(),
@@ -25,6 +33,7 @@ const store = createLensStore({
   backend,
   callback: workerCallback,
   ...(initialModel ? { initialModel } : {}),
+  ...(prefetch ? { prefetch } : {}),
 });
 if (requested && !backend) {
   store

@@ -1,24 +1,93 @@
 /**
  * The engine's forward pass and projections against the independent float64 reference (test/reference),
  * on a small model that exercises every layer kind: asymmetric conv padding, overlapping ceil-rounded and
- * padded pools, LRN across and within channels, CHW flatten.
+ * padded pools, LRN across and within channels, CHW flatten. The reference finds its own switches: the
+ * weights and input are chosen so that no pooling window holds two maxima (checked, not assumed), where a
+ * backend could pick either. A full-size case on the default model's ZF geometry checks that overlapping
+ * windows share switches and that the unpooled signals add there.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf, type Tensor4D } from '../src/engine/tf';
 import { forward, matchesSamePadding } from '../src/engine/forward';
 import { createModel, type ZfModel } from '../src/engine/model/model';
 import { Rng } from '../src/engine/model/random';
-import { resolveSpec, type ModelSpec } from '../src/engine/model/spec';
+import type { WeightMap } from '../src/engine/model/format';
+import { resolveSpec, type ModelSpec, type ResolvedLayer } from '../src/engine/model/spec';
 import { project, unpool, type ProjectionMethod, type ProjectionMode } from '../src/engine/ops/deconvnet';
 import { NODE_BACKENDS, relL2, useBackend } from './helpers';
-import { smallSpec, smallWeights } from './fixtures/small-model';
-import { refForward, refProject, refSignal, type Maps } from './reference/naive';
+import { seededWeights, smallSpec, smallWeights } from './fixtures/small-model';
+import { refForward, refProject, refSignal, type Maps, type RefPass } from './reference/naive';
 
-function randomInput(seed: number): Maps {
+function randomInput(seed: number, h = 27, w = 27): Maps {
   const rng = new Rng(seed);
-  const v = new Float64Array(27 * 27 * 3);
+  const v = new Float64Array(h * w * 3);
   for (let i = 0; i < v.length; i++) v[i] = Math.fround(rng.uniform(-2, 2));
-  return { h: 27, w: 27, c: 3, v };
+  return { h, w, c: 3, v };
+}
+
+/**
+ * The small model's seeded weights with each conv filter's mean removed and conv2's biases raised by 0.5: no
+ * conv2 channel is dead on the whole input (a dead channel gives all-zero windows in pool2, ties any switch
+ * resolves) while about a third of conv1's and conv3's ReLUs stay off for backprop and guided to mask.
+ */
+function tieFreeWeights(): WeightMap {
+  const weights = smallWeights(66);
+  for (const layer of smallSpec.layers) {
+    if (layer.type !== 'conv') continue;
+    const kernel = weights.get(`${layer.name}/kernel`)!;
+    const n = kernel.length / layer.filters;
+    for (let o = 0; o < layer.filters; o++) {
+      let mean = 0;
+      for (let i = 0; i < n; i++) mean += kernel[i * layer.filters + o]! / n;
+      for (let i = 0; i < n; i++) kernel[i * layer.filters + o]! -= mean;
+    }
+  }
+  const bias = weights.get('conv2/bias')!;
+  for (let i = 0; i < bias.length; i++) bias[i]! += 0.5;
+  return weights;
+}
+
+/** Gap the largest value of every pooling window keeps over the second (relative): far beyond float32 error. */
+const TIE_GAP = 1e-4;
+
+/** Per output element of a pool layer, the windows' (relative) gap between their two largest values. */
+function windowGaps(layer: ResolvedLayer, below: Maps, out: Maps): Float64Array {
+  const s = layer.spec as { kernel: [number, number]; stride: [number, number] };
+  const gaps = new Float64Array(out.v.length).fill(Infinity);
+  for (let oy = 0; oy < out.h; oy++)
+    for (let ox = 0; ox < out.w; ox++)
+      for (let k = 0; k < out.c; k++) {
+        let first = -Infinity;
+        let second = -Infinity;
+        for (let i = 0; i < s.kernel[0]; i++)
+          for (let j = 0; j < s.kernel[1]; j++) {
+            const iy = oy * s.stride[0] - layer.pad[0] + i;
+            const ix = ox * s.stride[1] - layer.pad[2] + j;
+            if (iy < 0 || iy >= below.h || ix < 0 || ix >= below.w) continue;
+            const v = below.v[(iy * below.w + ix) * below.c + k]!;
+            if (v > first) [first, second] = [v, first];
+            else if (v > second) second = v;
+          }
+        if (second > -Infinity) gaps[(oy * out.w + ox) * out.c + k] = (first - second) / Math.abs(first);
+      }
+  return gaps;
+}
+
+/**
+ * Engine switches (batch-indexed; into the padded input, or the input itself for a pool that pads like SAME)
+ * as flat indices into the unpadded pool input, like the reference's.
+ */
+async function unpaddedSwitches(layer: ResolvedLayer, switches: Tensor4D | null): Promise<Int32Array> {
+  const [, w, c] = layer.inShape as [number, number, number];
+  const pad = matchesSamePadding(layer) ? [0, 0, 0, 0] : layer.pad;
+  const wp = w + pad[2]! + pad[3]!;
+  const idx = await switches!.data();
+  return Int32Array.from(idx, (j) => {
+    const x = Math.floor(j / c) % wp;
+    const y = Math.floor(j / c / wp);
+    return ((y - pad[0]!) * w + (x - pad[2]!)) * c + (j % c);
+  });
 }
 
 const cases: { layer: string; channel: number }[] = [
@@ -33,12 +102,32 @@ const cases: { layer: string; channel: number }[] = [
 const methods: ProjectionMethod[] = ['deconv', 'backprop', 'guided'];
 const modes: ProjectionMode[] = ['max', 'all'];
 
+describe('the test input', () => {
+  it('has one maximum in every pooling window (the reference can find the switch alone)', () => {
+    const layers = resolveSpec(smallSpec);
+    const ref = refForward(layers, tieFreeWeights(), randomInput(12));
+    let windows = 0;
+    for (const [i, layer] of layers.entries()) {
+      if (layer.spec.type !== 'maxpool') continue;
+      const gaps = windowGaps(layer, ref.outputs[i - 1]!, ref.outputs[i]!);
+      for (const g of gaps) expect(g).toBeGreaterThan(TIE_GAP);
+      windows += gaps.length;
+    }
+    expect(windows).toBe(6 * 6 * 8 + 4 * 4 * 6);
+    // ReLUs that are off, for backprop and guided backprop to mask.
+    for (const name of ['conv1', 'conv3']) {
+      const out = ref.outputs[layers.findIndex((l) => l.spec.name === name)]!;
+      expect(out.v.filter((v) => v === 0).length / out.v.length, name).toBeGreaterThan(0.2);
+    }
+  });
+});
+
 describe.each(NODE_BACKENDS)('deconvnet against the float64 reference on %s', (backend) => {
   let model: ZfModel;
-  const weights = smallWeights(7);
+  const weights = tieFreeWeights();
   const layers = resolveSpec(smallSpec);
-  const refInput = randomInput(11);
-  const ref = refForward(layers, weights, refInput);
+  const refInput = randomInput(12);
+  const ref: RefPass = refForward(layers, weights, refInput);
   let input: Tensor4D;
 
   beforeAll(async () => {
@@ -60,69 +149,33 @@ describe.each(NODE_BACKENDS)('deconvnet against the float64 reference on %s', (b
     pass.dispose();
   });
 
-  /**
-   * Engine switches (batch-indexed; into the padded input, or the input itself for a pool that pads like
-   * SAME) as flat indices into the unpadded pool input.
-   */
-  async function engineSwitches(): Promise<(Int32Array | null)[]> {
+  it("records the reference's switch in every pooling window", async () => {
     const pass = forward(model, input);
-    const out = await Promise.all(
-      layers.map(async (layer, i) => {
-        if (layer.spec.type !== 'maxpool') return null;
-        const [, w, c] = layer.inShape as [number, number, number];
-        const pad = matchesSamePadding(layer) ? [0, 0, 0, 0] : layer.pad;
-        const wp = w + pad[2]! + pad[3]!;
-        const idx = await pass.switches[i]!.data();
-        return Int32Array.from(idx, (j) => {
-          const x = Math.floor(j / c) % wp;
-          const y = Math.floor(j / c / wp);
-          return ((y - pad[0]!) * w + (x - pad[2]!)) * c + (j % c);
-        });
-      }),
-    );
-    pass.dispose();
-    return out;
-  }
-
-  it('records a switch at a maximum of every pooling window', async () => {
-    const switches = await engineSwitches();
-    let ties = 0;
-    for (const [i, layer] of layers.entries()) {
-      if (layer.spec.type !== 'maxpool') continue;
-      const below = ref.outputs[i - 1]!;
-      const pooled = ref.outputs[i]!;
-      const got = switches[i]!;
-      const want = ref.switches[i]!;
-      got.forEach((j, o) => {
-        // Same channel, inside the window, and holding the window's maximum (ties may resolve either way).
-        expect(j % below.c).toBe(o % below.c);
-        const [y, x] = [Math.floor(j / below.c / below.w), Math.floor(j / below.c) % below.w];
-        const [oy, ox] = [Math.floor(o / pooled.c / pooled.w), Math.floor(o / pooled.c) % pooled.w];
-        const y0 = oy * (layer.spec as { stride: number[] }).stride[0]! - layer.pad[0];
-        const x0 = ox * (layer.spec as { stride: number[] }).stride[1]! - layer.pad[2];
-        const [kh, kw] = (layer.spec as { kernel: number[] }).kernel as [number, number];
-        expect(y >= y0 && y < y0 + kh && x >= x0 && x < x0 + kw).toBe(true);
-        expect(Math.abs(below.v[j]! - pooled.v[o]!)).toBeLessThanOrEqual(1e-6 * Math.abs(pooled.v[o]!));
-        if (j !== want[o]) ties++;
-      });
+    try {
+      let pools = 0;
+      for (const [i, layer] of layers.entries()) {
+        if (layer.spec.type !== 'maxpool') continue;
+        const got = await unpaddedSwitches(layer, pass.switches[i] as Tensor4D);
+        expect(Array.from(got), layer.spec.name).toEqual(Array.from(ref.switches[i]!));
+        pools++;
+      }
+      expect(pools).toBe(2);
+    } finally {
+      pass.dispose();
     }
-    // Where the choice differs from the reference's first maximum, it is a tie (checked above); most are not.
-    expect(ties).toBeLessThan(switches.reduce((n, s) => n + (s?.length ?? 0), 0) / 4);
   });
 
   for (const { layer, channel } of cases)
     for (const method of methods)
       for (const mode of modes)
         it(`projects ${layer} channel ${channel}, ${method}, ${mode}`, async () => {
-          // The reference unpools through the engine's switches: the test above checks they are window
-          // maxima, and ties between equal values (all-zero windows) resolve differently per backend.
-          const tied = { ...ref, switches: await engineSwitches() };
           const pass = forward(model, input);
           const index = layers.findIndex((l) => l.spec.name === layer);
+          // The reference unpools through its own switches.
           const expected = refProject(
             layers,
             weights,
-            tied,
+            ref,
             index,
             refSignal(ref.outputs[index]!, channel, mode),
             method,
@@ -198,5 +251,120 @@ describe.each(NODE_BACKENDS)('unpooling on %s', (backend) => {
     tf.dispose([input, p]);
     pass.dispose();
     model.dispose();
+  });
+});
+
+/** The default model's spec (the files the app serves): the ZF geometry at full size, 224 x 224 input. */
+const zfSpec = (JSON.parse(readFileSync('public/models/default/model.json', 'utf8')) as { spec: ModelSpec })
+  .spec;
+
+describe('the full ZF geometry: overlapping pool1 windows share switches', () => {
+  // Seeded weights whose conv1 biases keep about 90% of its ReLUs on: no pool1 window is all zeros.
+  const weights = seededWeights(zfSpec, 3, (name, rng, fanIn) =>
+    name.endsWith('bias') ? 2 : rng.normal() * Math.sqrt(2 / fanIn),
+  );
+  const layers = resolveSpec(zfSpec);
+  const pool = layers.findIndex((l) => l.spec.type === 'maxpool');
+  const poolName = layers[pool]!.spec.name;
+  const channel = 5;
+  const refInput = randomInput(2, ...(zfSpec.preprocessing.inputSize as [number, number]));
+  // The reference up to the first pool: nothing after it changes what a projection from it reaches.
+  const ref = refForward(layers.slice(0, pool + 1), weights, refInput);
+  const below = ref.outputs[pool - 1]!;
+  const pooled = ref.outputs[pool]!;
+  /** The channel's windows (flat pool-output indices) by the input position their switch points at. */
+  const bySwitch = new Map<number, number[]>();
+  ref.switches[pool]!.forEach((j, o) => {
+    if (o % pooled.c === channel) bySwitch.set(j, [...(bySwitch.get(j) ?? []), o]);
+  });
+
+  it('is the geometry of the paper, free of ties in the projected channel, with shared switches', () => {
+    expect([below.h, below.w, pooled.h, pooled.w]).toEqual([110, 110, 55, 55]);
+    const s = layers[pool]!.spec as { kernel: number[]; stride: number[] };
+    expect([s.kernel, s.stride]).toEqual([
+      [3, 3],
+      [2, 2],
+    ]);
+    const gaps = windowGaps(layers[pool]!, below, pooled);
+    for (let o = channel; o < gaps.length; o += pooled.c) expect(gaps[o]).toBeGreaterThan(TIE_GAP);
+    const shared = [...bySwitch.values()].filter((w) => w.length > 1).length;
+    expect(shared).toBeGreaterThan(0);
+  });
+
+  // Not on webgpu: here that is SwiftShader, which takes about 45 s for a 224 x 224 conv1 and its transpose;
+  // the small model above covers unpooling on webgpu, shared switches included.
+  describe.each(['cpu', 'wasm'] as const)('on %s', (backend) => {
+    let model: ZfModel;
+    let input: Tensor4D;
+    beforeAll(async () => {
+      await useBackend(backend);
+      model = createModel(zfSpec, weights);
+      const [h, w] = zfSpec.preprocessing.inputSize;
+      input = tf.tensor4d(Float32Array.from(refInput.v), [1, h, w, 3]);
+    });
+    afterAll(() => {
+      model.dispose();
+      input.dispose();
+    });
+
+    it("records the reference's switches; where two windows share one, their signals add", async () => {
+      const pass = forward(model, input, { until: pool });
+      const up = tf.tidy(() => {
+        const maps = pass.outputs[pool] as Tensor4D;
+        const onlyChannel = tf.reshape(tf.oneHot(tf.tensor1d([channel], 'int32'), pooled.c), [
+          1,
+          1,
+          1,
+          pooled.c,
+        ]);
+        return unpool(tf.mul(maps, onlyChannel), pass.switches[pool] as Tensor4D, layers[pool]!);
+      });
+      try {
+        const switches = await unpaddedSwitches(layers[pool]!, pass.switches[pool] as Tensor4D);
+        for (let o = channel; o < switches.length; o += pooled.c)
+          expect(switches[o], `window ${o}`).toBe(ref.switches[pool]![o]);
+        const got = await up.data();
+        let shared = 0;
+        for (const [j, windows] of bySwitch) {
+          const sum = windows.reduce((a, o) => a + pooled.v[o]!, 0);
+          expect(Math.abs(got[j]! - sum)).toBeLessThanOrEqual(1e-5 * sum);
+          if (windows.length > 1) {
+            shared++;
+            // Added, not overwritten by one of them.
+            expect(got[j]!).toBeGreaterThan(Math.max(...windows.map((o) => pooled.v[o]!)) * (1 + 1e-3));
+          }
+        }
+        expect(shared).toBeGreaterThan(0);
+        // Nothing lands where no switch points, nor in another channel.
+        let elsewhere = 0;
+        got.forEach((v, j) => {
+          if (!bySwitch.has(j) && v !== 0) elsewhere++;
+        });
+        expect(elsewhere).toBe(0);
+      } finally {
+        up.dispose();
+        pass.dispose();
+      }
+    });
+
+    it('projects the whole map of a pool1 channel like the reference through its own switches', async () => {
+      const pass = forward(model, input, { until: pool });
+      const got = project(model, pass, { layer: poolName, channel, mode: 'all', method: 'deconv' });
+      try {
+        const expected = refProject(
+          layers.slice(0, pool + 1),
+          weights,
+          ref,
+          pool,
+          refSignal(pooled, channel, 'all'),
+          'deconv',
+        );
+        expect(zfSpec.preprocessing.channelOrder).toBe('rgb');
+        expect(relL2(await got.data(), expected.v)).toBeLessThan(1e-4);
+      } finally {
+        got.dispose();
+        pass.dispose();
+      }
+    });
   });
 });

@@ -6,131 +6,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
 import { convBackward, convForward, polyphaseKernels } from '../src/engine/ops/conv';
 import { NODE_BACKENDS, useBackend } from './helpers';
+import {
+  SEED_CONV_INPUT as convInput,
+  SEED_CONV_KERNEL as convWeights,
+  SEED_CONV_OUTPUT as convExpected,
+  SEED_DECONV_INPUT as deconvInput,
+  SEED_DECONV_OUTPUT as deconvExpected,
+  SEED_DECONV_WEIGHTS as deconvWeights,
+} from '../src/engine/explain/seed';
 
-// Section 6: input [c=2, h=5, w=5], kernel [in_c=2, 3, 3], one output channel, SAME padding, stride 1.
-const convInput = [
-  [
-    [1, 0, 1, 2, 1],
-    [0, 2, 1, 0, 1],
-    [1, 1, 0, 2, 0],
-    [2, 2, 1, 1, 0],
-    [2, 0, 1, 2, 0],
-  ],
-  [
-    [2, 0, 2, 1, 1],
-    [0, 1, 0, 0, 2],
-    [1, 0, 0, 2, 1],
-    [1, 1, 2, 1, 0],
-    [1, 0, 1, 1, 1],
-  ],
-];
-const convWeights = [
-  [
-    [1, 0, 1],
-    [-1, 1, 0],
-    [0, -1, 0],
-  ],
-  [
-    [-1, 0, 1],
-    [0, 0, 1],
-    [1, 1, 1],
-  ],
-];
-const convExpected = [
-  [2, 0, 2, 4, 0],
-  [1, 4, 4, 3, 5],
-  [4, 3, 5, 9, -1],
-  [3, 4, 6, 2, 1],
-  [5, 3, 5, 1, -2],
-];
-
-// Section 7: input [c=4, 3, 3], weights [out_c=2, in_c=4, 3, 3], stride 2, SAME, output 6x6x2.
-const deconvInput = [
-  [
-    [1, 0, 1],
-    [0, 2, 1],
-    [1, 1, 0],
-  ],
-  [
-    [2, 0, 2],
-    [0, 1, 0],
-    [1, 0, 0],
-  ],
-  [
-    [1, 1, 1],
-    [2, 2, 0],
-    [1, 1, 1],
-  ],
-  [
-    [1, 1, 2],
-    [1, 0, 1],
-    [0, 2, 2],
-  ],
-];
-const deconvWeights = [
-  [
-    [
-      [1, 0, 1],
-      [-1, 1, 0],
-      [0, -1, 0],
-    ],
-    [
-      [-1, 0, 1],
-      [0, 0, 1],
-      [1, 1, 1],
-    ],
-    [
-      [0, 1, 1],
-      [2, 0, 1],
-      [1, 2, 1],
-    ],
-    [
-      [1, 1, 1],
-      [0, 2, 1],
-      [1, 0, 1],
-    ],
-  ],
-  [
-    [
-      [1, 0, 2],
-      [-2, 1, 1],
-      [1, -1, 0],
-    ],
-    [
-      [-1, 0, 1],
-      [-1, 2, 1],
-      [1, 1, 1],
-    ],
-    [
-      [0, 0, 0],
-      [2, 2, 1],
-      [1, -1, 1],
-    ],
-    [
-      [2, 1, 1],
-      [0, -1, 1],
-      [1, 1, 1],
-    ],
-  ],
-];
-const deconvExpected = [
-  [
-    [4, 3, 6, 2, 7, 3],
-    [4, 3, 3, 2, 7, 5],
-    [8, 6, 8, 5, 11, 2],
-    [3, 2, 7, 2, 3, 3],
-    [5, 5, 11, 3, 9, 3],
-    [2, 1, 4, 5, 4, 4],
-  ],
-  [
-    [4, 1, 7, 0, 7, 2],
-    [5, 6, 0, 1, 8, 5],
-    [8, 0, 8, -2, 14, 2],
-    [3, 3, 9, 8, 1, 0],
-    [3, 0, 13, 0, 11, 2],
-    [3, 5, 3, 1, 3, 0],
-  ],
-];
+// The seed's section 6 (input [c=2, h=5, w=5], kernel [in_c=2, 3, 3], one output channel, SAME padding,
+// stride 1) and section 7 (input [c=4, 3, 3], weights [out_c=2, in_c=4, 3, 3], stride 2, SAME, output
+// 6x6x2), as the seed prints them (shared with the explainer and the `explain` command).
 
 /** [c][h][w] -> NHWC values. */
 function chwToNhwc(chw: number[][][]): number[] {

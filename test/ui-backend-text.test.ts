@@ -38,4 +38,27 @@ describe('backendDetail', () => {
     expect(lines[0]).toBe('Running on the webgpu backend (adapter: google / swiftshader).');
     expect(lines[1]).toBe('SwiftShader is a CPU emulation of a GPU: expect slow results.');
   });
+
+  it('says why an emulated GPU ranks after wasm, and how to force it, only for the automatic choice', () => {
+    const chosen: BackendInfo = {
+      ...wasm(2),
+      skipped: [],
+      demoted: ['webgpu', 'webgl'],
+    };
+    const lines = backendDetail(chosen, true).split('\n');
+    expect(lines[0]).toBe('Running on the wasm backend on 2 threads.');
+    expect(lines).toContain(
+      'Chosen automatically: the first of webgpu, webgl, wasm, cpu that starts, with webgpu and webgl after wasm.',
+    );
+    expect(lines).toContain(
+      'WebGPU and WebGL here run on a CPU emulation of a GPU (such as SwiftShader), several times slower than WebAssembly, so they rank after wasm; ?backend=webgpu or ?backend=webgl in the address forces one.',
+    );
+    const one = backendDetail({ ...chosen, demoted: ['webgpu'] }, true);
+    expect(one).toContain('WebGPU here runs on a CPU emulation');
+    expect(one).toContain('?backend=webgpu in the address forces it.');
+    // Nothing demoted: the plain automatic line, no emulation sentence.
+    const plain = backendDetail(wasm(2), true);
+    expect(plain).toContain('Chosen automatically: the first of webgpu, webgl, wasm, cpu that starts.');
+    expect(plain).not.toContain('CPU emulation');
+  });
 });

@@ -7,7 +7,7 @@
  * ResNet-18, VGG-16, ...).
  */
 // The app's backend set-up (wasm paths, every core for wasm threads), so the figures are the app's.
-import { wasmThreads } from '../../src/worker/backends';
+import { loadBackend, wasmThreads } from '../../src/worker/backends';
 import { tf } from '../../src/engine/tf';
 import { loadModel } from '../../src/engine/model/load';
 import { createModel, type ZfModel } from '../../src/engine/model/model';
@@ -115,6 +115,8 @@ async function webgpuAdapter(): Promise<string> {
 }
 
 async function setup(backend: PageConfig['backend']): Promise<string> {
+  // The app loads a backend's code only when it is tried.
+  await loadBackend(backend);
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} failed to start`);
   await tf.ready();
   const browser = navigator.userAgent.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? navigator.userAgent;

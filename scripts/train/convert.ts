@@ -1,11 +1,13 @@
 /**
- * Converts a trained run (RUN/model.onnx + RUN/train.json from train.py) into the shipped default model:
- * imports the ONNX file with the project's importer, checks the paper geometry, rounds the weights to
- * float16 exactly as they will ship, measures held-out accuracy through the engine (tfjs wasm backend) on
- * generator images the model never saw, and writes OUT/model.json + shards (float16) and OUT/training.json
- * (provenance: training settings and both accuracies).
+ * Converts a trained run (RUN/model.onnx + RUN/train.json from train.py) into a shipped model: imports the
+ * ONNX file with the project's importer, checks the geometry (the paper's ZFNet, or AlexNet's front end),
+ * rounds the weights to float16 exactly as they will ship, measures held-out accuracy through the engine (tfjs
+ * wasm backend) on generator images the model never saw, and writes OUT/model.json + shards (float16) and
+ * OUT/training.json (provenance: training settings, budget and both accuracies).
+ * With --features-only the written model keeps only the layers before the classifier (a checkpoint of a
+ * series: conv1 .. pool5, about a quarter of the bytes); its accuracy is measured before the classifier goes.
  * Usage: npx tsx scripts/train/convert.ts [--run scripts/train/data/run] [--out public/models/default]
- *        [--eval-count 1000]
+ *        [--eval-count 1000] [--features-only]
  */
 import '@tensorflow/tfjs-backend-wasm';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -26,11 +28,18 @@ import {
 } from '../../src/engine/data/synthetic';
 import { importOnnx } from '../../src/importers/onnx';
 import { writeModelDir } from '../../src/cli/modelDir';
+import { featureSpec } from './checkpoints';
 
 export const DEFAULT_MODEL_NAME = 'ZFNet geometry, trained on ZF Lens synthetic shapes';
+export const ALEXNET_MODEL_NAME =
+  'AlexNet geometry (conv1 11x11 stride 4), trained on ZF Lens synthetic shapes';
+
+export type Geometry = 'zfnet' | 'alexnet';
 
 /** What train.py writes to RUN/train.json (the fields used here). */
 interface TrainInfo {
+  /** Absent in runs made before AlexNet's geometry was an option: the paper's ZFNet. */
+  geometry?: Geometry;
   classes: string[];
   conv: number[];
   fc: number[];
@@ -53,13 +62,19 @@ interface TrainInfo {
   heldout_split_seed?: number;
   /** PyTorch's fc8 outputs for the first images of a split, to check the conversion. */
   reference?: { split_seed: number; indices: number[]; logits: number[][] };
+  /** Set for a checkpoint of a series: its item, its step and the run's last step. */
+  checkpoint?: { label: string; step: number; of_steps: number };
 }
 
-const PAPER_SIZES = { conv1: 110, pool1: 55, conv2: 26, pool2: 13, conv5: 13, pool5: 6 } as const;
+/** Output sizes at 224 x 224 input: ZFNet's (paper Fig. 3) and AlexNet's front end (55 / 27 / 13 / 6). */
+export const GEOMETRY_SIZES: Record<Geometry, Record<string, number>> = {
+  zfnet: { conv1: 110, pool1: 55, conv2: 26, pool2: 13, conv5: 13, pool5: 6 },
+  alexnet: { conv1: 55, norm1: 55, pool1: 27, conv2: 27, pool2: 13, conv5: 13, pool5: 6 },
+};
 
-function checkGeometry(spec: ModelSpec): void {
+function checkGeometry(spec: ModelSpec, geometry: Geometry): void {
   const layers = resolveSpec(spec);
-  for (const [name, size] of Object.entries(PAPER_SIZES)) {
+  for (const [name, size] of Object.entries(GEOMETRY_SIZES[geometry])) {
     const layer = layers.find((l) => l.spec.name === name);
     if (!layer || layer.outShape[0] !== size) {
       throw new Error(
@@ -73,30 +88,78 @@ function percent(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-export function describeModel(info: TrainInfo, engineAccuracy: number, evalCount: number): string {
+const GEOMETRY_TEXT: Record<Geometry, string> = {
+  zfnet:
+    `The paper's ZFNet layer geometry (Zeiler & Fergus 2013, Fig. 3: conv1 7x7 stride 2 -> 110x110, ` +
+    `max pool 3/2 -> 55, LRN, conv2 5x5 stride 2 -> 26, max pool -> 13, LRN, conv3-5 3x3 -> 13, pool5 -> 6, ` +
+    `fc6, fc7, fc8, softmax)`,
+  alexnet:
+    `AlexNet's first two layers (Krizhevsky et al. 2012: conv1 11x11 stride 4 pad 2 -> 55x55, LRN, max pool ` +
+    `3/2 -> 27, conv2 5x5 pad 2 -> 27, LRN, max pool -> 13) in front of the rest of the paper's ZFNet ` +
+    `geometry (conv3-5 3x3 -> 13, pool5 -> 6, fc6, fc7, fc8, softmax), the comparison of the paper's Fig. 6`,
+};
+
+/** Where a run trained, as the description says it: "on NVIDIA H200" or "on the CPU (2 threads)". */
+function deviceText(info: TrainInfo): string {
+  const device = info.device ?? `CPU (${info.threads} threads)`;
+  return device.startsWith('CPU') ? `on the ${device}` : `on ${device}`;
+}
+
+export function describeModel(
+  info: TrainInfo,
+  engineAccuracy: number,
+  evalCount: number,
+  options: { featuresOnly?: boolean } = {},
+): string {
   const time =
     info.train_seconds < 120
       ? `${Math.round(info.train_seconds)} s`
       : `${Math.round(info.train_seconds / 60)} min`;
+  const geometry = info.geometry ?? 'zfnet';
+  const ckpt = info.checkpoint;
+  const checkpointText = ckpt
+    ? `Checkpoint "${ckpt.label}" of a series: the weights after ${ckpt.step} of ${ckpt.of_steps} training ` +
+      `steps${ckpt.step === 0 ? ' (the initialisation, before any update)' : ''}. `
+    : '';
+  const featuresText = options.featuresOnly
+    ? `Only the layers before the classifier are kept (conv1 .. pool5; fc6-fc8 were dropped to keep the ` +
+      `series small), so this model shows features but does not classify. `
+    : '';
   return (
-    `The paper's ZFNet layer geometry (Zeiler & Fergus 2013, Fig. 3: conv1 7x7 stride 2 -> 110x110, ` +
-    `max pool 3/2 -> 55, LRN, conv2 5x5 stride 2 -> 26, max pool -> 13, LRN, conv3-5 3x3 -> 13, pool5 -> 6, ` +
-    `fc6, fc7, fc8, softmax) at reduced widths: conv ${info.conv.join('/')}, fc ${info.fc.join('/')}, ` +
+    checkpointText +
+    featuresText +
+    `${GEOMETRY_TEXT[geometry]} at reduced widths: conv ${info.conv.join('/')}, fc ${info.fc.join('/')}, ` +
     `${info.classes.length} classes (${info.parameters.toLocaleString('en-US')} parameters, float16 weights). ` +
     `Trained from scratch by ZF Lens (scripts/train, npm run train:default) on its own synthetic-shapes ` +
     `generator, not on ImageNet: 224x224 RGB images of ${info.classes.join(', ')} in random colours, sizes, ` +
     `positions and rotations on cluttered backgrounds. ` +
     `${info.train_images.toLocaleString('en-US')} training images (split seed ${info.train_split_seed}), ` +
     `${info.epochs.toFixed(2)} epochs (${info.steps} steps of ${info.batch_size}), ${info.optimizer}, ` +
-    `conv filters renormalised to RMS <= 0.1 as in the paper; trained in ${time} on ` +
-    `${info.device ?? `${info.threads} CPU threads`} (PyTorch ${info.torch}). ` +
+    `conv filters renormalised to RMS <= 0.1 as in the paper; trained in ${time} ${deviceText(info)} ` +
+    `(PyTorch ${info.torch}). ` +
     `Held-out accuracy ${percent(engineAccuracy)} on ${evalCount.toLocaleString('en-US')} generator images ` +
     `never used in training (split seed ${HELDOUT_SPLIT_SEED}), measured by the ZF Lens engine` +
-    (info.heldout_accuracy !== undefined
-      ? ` with the shipped float16 weights (PyTorch, float32: ${percent(info.heldout_accuracy)})`
-      : '') +
-    `. Its labels are these shapes only: any other image is forced into one of them.`
+    ` with the float16 weights${options.featuresOnly ? ' and the classifier this checkpoint had' : ''}` +
+    (info.heldout_accuracy !== undefined ? ` (PyTorch, float32: ${percent(info.heldout_accuracy)})` : '') +
+    (options.featuresOnly
+      ? '.'
+      : `. Its labels are these shapes only: any other image is forced into one of them.`)
   );
+}
+
+/** What a run cost: where it ran and how much it saw, for comparing models trained on the same budget. */
+export function budgetOf(info: TrainInfo): Record<string, unknown> {
+  const device = info.device ?? `CPU (${info.threads} threads)`;
+  return {
+    device,
+    cpu: device.startsWith('CPU'),
+    steps: info.steps,
+    batch_size: info.batch_size,
+    images_seen: info.steps * info.batch_size,
+    train_images: info.train_images,
+    epochs: info.epochs,
+    train_seconds: info.train_seconds,
+  };
 }
 
 /**
@@ -148,16 +211,24 @@ async function main(): Promise<void> {
       run: { type: 'string', default: 'scripts/train/data/run' },
       out: { type: 'string', default: 'public/models/default' },
       'eval-count': { type: 'string', default: '1000' },
+      'features-only': { type: 'boolean', default: false },
     },
   });
+  const featuresOnly = values['features-only'];
   const evalCount = Number(values['eval-count']);
   const info = JSON.parse(readFileSync(join(values.run, 'train.json'), 'utf8')) as TrainInfo;
   if (info.classes.join() !== SYNTHETIC_CLASSES.join()) {
     throw new Error(`train.json classes (${info.classes.join(', ')}) differ from the generator's`);
   }
   const onnxBytes = new Uint8Array(readFileSync(join(values.run, 'model.onnx')));
+  const geometry = info.geometry ?? 'zfnet';
+  if (!(geometry in GEOMETRY_SIZES)) throw new Error(`train.json: unknown geometry "${String(geometry)}"`);
+  const baseName = geometry === 'alexnet' ? ALEXNET_MODEL_NAME : DEFAULT_MODEL_NAME;
+  const name = info.checkpoint
+    ? `${baseName}: checkpoint ${info.checkpoint.label} (step ${info.checkpoint.step} of ${info.checkpoint.of_steps})`
+    : baseName;
   const imported = importOnnx(onnxBytes, {
-    name: DEFAULT_MODEL_NAME,
+    name,
     description: '',
     labels: [...SYNTHETIC_CLASSES],
     mean: info.mean,
@@ -167,7 +238,7 @@ async function main(): Promise<void> {
   });
   for (const w of imported.warnings) console.warn(`importer: ${w}`);
   const spec = imported.spec;
-  checkGeometry(spec);
+  checkGeometry(spec, geometry);
   console.log(`imported: ${spec.layers.map((l) => l.name).join(' ')}`);
 
   const weights = await shippedWeights(spec, imported.weights);
@@ -199,12 +270,19 @@ async function main(): Promise<void> {
       `(${evalSeconds.toFixed(0)} s); PyTorch ${info.heldout_accuracy !== undefined ? percent(info.heldout_accuracy) : 'n/a'}`,
   );
 
-  spec.description = describeModel(info, result.accuracy, result.count);
-  await writeModelDir(values.out, encodeModel(spec, weights, { dtype: 'float16' }));
+  spec.description = describeModel(info, result.accuracy, result.count, { featuresOnly });
+  const shipped = featuresOnly ? featureSpec(spec) : spec;
+  await writeModelDir(values.out, encodeModel(shipped, weights, { dtype: 'float16' }));
   const provenance = {
     name: spec.name,
+    geometry,
+    ...(featuresOnly ? { layers: `features only: ${shipped.layers.map((l) => l.name).join(' ')}` } : {}),
+    budget: budgetOf(info),
     training: info,
     engine: {
+      ...(featuresOnly
+        ? { measuredWith: 'the whole checkpoint, classifier included, before it was dropped' }
+        : {}),
       backend: 'wasm',
       weights: 'float16',
       heldoutSplitSeed: result.seed,

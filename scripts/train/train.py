@@ -10,6 +10,16 @@ The network mirrors the engine's `paperZfnetLayers` exactly (src/engine/model/zf
     flatten (NCHW, i.e. the engine's 'chw' order) -> fc6 + ReLU (+ dropout 0.5) -> fc7 + ReLU (+ dropout 0.5)
     -> fc8 -> softmax (exported) / cross-entropy (training)
 
+--geometry alexnet swaps in AlexNet's front end (Krizhevsky et al. 2012; torchvision's alexnet padding), the
+rest unchanged, so the two first layers can be compared as the paper's Fig. 6 does:
+
+    conv1 11x11 s4 pad 2 + ReLU -> 55x55   norm1 LRN   pool1 max 3/2 -> 27x27
+    conv2 5x5 s1 pad 2 + ReLU -> 27x27     norm2 LRN   pool2 max 3/2 -> 13x13
+    conv3, conv4, conv5 3x3 s1 pad 1 + ReLU -> 13x13   pool5 max 3/2 -> 6x6, then fc6.. as above
+
+--snapshots LABEL:STEP,... also keeps the weights after those steps (0: the initialisation) and exports each
+as RUN/ckpt-LABEL/{model.onnx,train.json}, for a series of checkpoints (scripts/train/pipeline.ts --checkpoints).
+
 LRN uses ONNX/Caffe semantics y = x / (k + alpha/n * sum x^2)^beta with n = 5, alpha = 5e-4, beta = 0.75,
 k = 2 (the engine spec's values); its ONNX export is a single `LRN` node (see `LRNFunction.symbolic`).
 As in the paper, after every update each conv filter whose RMS exceeds 0.1 is rescaled to RMS 0.1.
@@ -126,6 +136,63 @@ class ZFNet(nn.Module):
         x = self.drop6(F.relu(self.fc6(x)))
         x = self.drop7(F.relu(self.fc7(x)))
         return self.fc8(x)
+
+
+class AlexNetGeometry(ZFNet):
+    """AlexNet's first two layers (11x11 stride 4, 5x5 pad 2; LRN before each pool) in front of ZFNet's rest.
+
+    Pools floor as torchvision's alexnet does; at 224 every pool window fits exactly (55 -> 27 -> 13 -> 6), so
+    Caffe's ceil rounding would give the same sizes.
+    """
+
+    def __init__(self, conv: list[int], fc: list[int], classes: int, conv1_init: float = 0.05):
+        super().__init__(conv, fc, classes, conv1_init)
+        c1, c2 = conv[0], conv[1]
+        self.conv1 = nn.Conv2d(3, c1, 11, stride=4, padding=2)
+        self.pool1 = nn.MaxPool2d(3, 2)
+        self.conv2 = nn.Conv2d(c1, c2, 5, stride=1, padding=2)
+        self.pool2 = nn.MaxPool2d(3, 2)
+        for m in (self.conv1, self.conv2):
+            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            nn.init.zeros_(m.bias)
+        # Same starting scale as the ZFNet geometry's conv1 (see there), so only the geometry differs.
+        nn.init.normal_(self.conv1.weight, std=conv1_init)
+        renormalise_filters(self)
+
+    def forward(self, x):
+        x = self.pool1(self.norm1(F.relu(self.conv1(x))))
+        x = self.pool2(self.norm2(F.relu(self.conv2(x))))
+        x = F.relu(self.conv3(x))
+        x = F.relu(self.conv4(x))
+        x = self.pool5(F.relu(self.conv5(x)))
+        x = self.flatten(x)
+        x = self.drop6(F.relu(self.fc6(x)))
+        x = self.drop7(F.relu(self.fc7(x)))
+        return self.fc8(x)
+
+
+GEOMETRIES = {"zfnet": ZFNet, "alexnet": AlexNetGeometry}
+
+
+def make_net(geometry: str, conv: list[int], fc: list[int], classes: int, conv1_init: float = 0.05) -> ZFNet:
+    if geometry not in GEOMETRIES:
+        raise SystemExit(f"--geometry must be one of {', '.join(GEOMETRIES)}, got {geometry!r}")
+    return GEOMETRIES[geometry](conv, fc, classes, conv1_init)
+
+
+def parse_snapshots(text: str | None) -> dict[int, str]:
+    """'0:0,e1:400,end:800' -> {0: '0', 400: 'e1', 800: 'end'}: the steps after which to keep the weights."""
+    out: dict[int, str] = {}
+    for item in (text or "").split(","):
+        if not item:
+            continue
+        label, sep, step = item.rpartition(":")
+        if not sep or not label or not step.isdigit():
+            raise SystemExit(f"--snapshots: {item!r} is not LABEL:STEP")
+        if int(step) in out:
+            raise SystemExit(f"--snapshots: {out[int(step)]!r} and {label!r} are both step {step}")
+        out[int(step)] = label
+    return out
 
 
 class WithSoftmax(nn.Module):
@@ -254,6 +321,7 @@ def main() -> None:
     ap.add_argument("--val", default="val", help="validation split name, evaluated after every epoch")
     ap.add_argument("--heldout", default="heldout", help="held-out split, evaluated once at the end")
     ap.add_argument("--out", type=Path, default=Path("scripts/train/data/run"))
+    ap.add_argument("--geometry", default="zfnet", help="zfnet (the paper's) or alexnet (AlexNet's conv1/conv2)")
     ap.add_argument("--conv", default="48,128,192,192,128", help="conv1..conv5 widths")
     ap.add_argument("--fc", default="512,512", help="fc6, fc7 widths")
     ap.add_argument("--epochs", type=float, default=4.0, help="passes over the training split (may be fractional)")
@@ -272,6 +340,11 @@ def main() -> None:
     ap.add_argument("--conv1-init", type=float, default=0.05, help="standard deviation of conv1's initial weights")
     ap.add_argument("--checkpoint-every", type=int, default=50, help="steps between resumable checkpoints")
     ap.add_argument("--eval-every", type=int, default=0, help="validate every N steps (default: every epoch)")
+    ap.add_argument(
+        "--snapshots",
+        help="LABEL:STEP,... keep the weights after these steps (0: the initialisation) and export each as "
+        "OUT/ckpt-LABEL (a series of checkpoints)",
+    )
     ap.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     ap.add_argument("--no-export", action="store_true", help="skip the ONNX export (do it later with --export-only)")
     ap.add_argument(
@@ -308,19 +381,24 @@ def main() -> None:
     previous = json.loads((args.init / "train.json").read_text()) if args.init else None
     if previous and (previous["conv"] != conv or previous["fc"] != fc):
         raise SystemExit(f"--init {args.init} has widths conv {previous['conv']} fc {previous['fc']}")
+    if previous and previous.get("geometry", "zfnet") != args.geometry:
+        raise SystemExit(f"--init {args.init} has geometry {previous.get('geometry', 'zfnet')}")
+    snapshots = parse_snapshots(args.snapshots)
+    if snapshots and args.init:
+        raise SystemExit("--snapshots cannot be combined with --init (steps count from the initialisation)")
     # A continued run keeps the mean pixel it was trained with.
     mean_list = previous["mean"] if previous else mean_pixel(train)
     mean = torch.tensor(mean_list, device=device)
     print(f"train {len(train)} images, classes {classes}; mean pixel {mean_list}, scale {SCALE}", flush=True)
 
-    net = ZFNet(conv, fc, len(classes), args.conv1_init)
+    net = make_net(args.geometry, conv, fc, len(classes), args.conv1_init)
     phases = phases_of(previous) if previous else []
     if args.init:
         net.load_state_dict(torch.load(args.init / "model.pt", map_location="cpu"))
         print(f"continuing from {args.init} ({len(phases)} earlier phase(s))", flush=True)
     net.to(device)
     params = sum(p.numel() for p in net.parameters())
-    print(f"widths conv {conv} fc {fc}: {params} parameters", flush=True)
+    print(f"{args.geometry} geometry, widths conv {conv} fc {fc}: {params} parameters", flush=True)
     # Adam everywhere; the conv weights also get decoupled weight decay (AdamW). Without it a short run
     # leaves the conv filters as white noise (measured: neighbour-difference energy equal to that of white
     # noise, the random initialisation or Adam's normalised steps); the decay removes what the loss does not
@@ -338,6 +416,22 @@ def main() -> None:
     )
     steps_per_epoch = len(train) // args.batch_size
     total = max(1, int(round(args.epochs * steps_per_epoch)))
+    late = [f"{label}:{step}" for step, label in snapshots.items() if step > total]
+    if late:
+        raise SystemExit(f"--snapshots {', '.join(late)}: the run has only {total} steps")
+    snap_dir = args.out / "snapshots"
+    if snapshots:
+        snap_dir.mkdir(parents=True, exist_ok=True)
+
+    def snapshot(step: int, seen: int, elapsed: float) -> None:
+        """Keeps the weights after `step` updates (a resumed run finds those it already kept on disk)."""
+        if step in snapshots:
+            state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+            torch.save(
+                {"label": snapshots[step], "step": step, "seen": seen, "seconds": round(elapsed, 1), "net": state},
+                snap_dir / f"{snapshots[step]}.pt",
+            )
+
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt,
         lambda s: min(1.0, (s + 1) / args.warmup) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)),
@@ -368,6 +462,8 @@ def main() -> None:
         else:
             print(f"ignoring {ckpt_path}: it was written with other arguments", flush=True)
     t0 = time.time() - elapsed
+    if step == 0:
+        snapshot(0, 0, 0.0)
     net.train()
     while step < total:
         b = step % steps_per_epoch
@@ -386,6 +482,7 @@ def main() -> None:
         capped = renormalise_filters(net)
         step += 1
         seen += len(y)
+        snapshot(step, seen, time.time() - t0)
         loss_value = loss.item()
         run_loss = 0.95 * run_loss + 0.05 * loss_value if step > 1 else loss_value
         acc = float((logits.argmax(1) == y).float().mean())
@@ -442,6 +539,7 @@ def main() -> None:
     cycles = " + ".join(f"{p['steps']} steps at peak lr {p['lr']:g}" for p in phases)
 
     result = {
+        "geometry": args.geometry,
         "classes": classes,
         "conv": conv,
         "fc": fc,
@@ -465,6 +563,7 @@ def main() -> None:
         "device": device_name,
         "train_seconds": round(total_s, 1),
         "phases": phases,
+        **({"snapshots": [{"label": label, "step": s} for s, label in sorted(snapshots.items())]} if snapshots else {}),
         "torch": torch.__version__,
     }
     if heldout is not None:
@@ -483,31 +582,61 @@ def main() -> None:
 
 
 def export_run(args: argparse.Namespace) -> None:
-    """The CPU part of a finished run in args.out: reference logits and the ONNX export.
+    """The CPU part of a finished run in args.out: reference logits and the ONNX export, of the final model
+    and of every snapshot (OUT/ckpt-LABEL/{model.onnx,train.json}).
 
     Reference logits (fc8, float32 on the CPU) for the first images of the held-out (else validation) split:
     convert.ts recomputes them through the engine to check the conversion end to end.
     """
     result = json.loads((args.out / "train.json").read_text())
-    net = ZFNet(result["conv"], result["fc"], len(result["classes"]))
-    net.load_state_dict(torch.load(args.out / "model.pt", map_location="cpu"))
-    net.eval()
-    mean = torch.tensor(result["mean"])
+    geometry = result.get("geometry", "zfnet")
     ref_name = args.heldout if (args.data / f"{args.heldout}.json").exists() else args.val
-    if (args.data / f"{ref_name}.json").exists():
-        ref_split = Split(args.data, ref_name)
-        with torch.no_grad():
-            x, _ = ref_split.batch(np.arange(8), mean)
-            logits = net(x)
-        result["reference"] = {
-            "split_seed": ref_split.meta["splitSeed"],
-            "indices": list(range(8)),
-            "logits": [[round(float(v), 6) for v in row] for row in logits],
-        }
-    export_onnx(net, args.out / "model.onnx")
-    result["onnx_exported_with_torch"] = torch.__version__
-    (args.out / "train.json").write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {args.out}/model.onnx and reference logits in train.json", flush=True)
+    ref_split = Split(args.data, ref_name) if (args.data / f"{ref_name}.json").exists() else None
+
+    def export(state: dict, out: Path, info: dict) -> None:
+        net = make_net(geometry, info["conv"], info["fc"], len(info["classes"]))
+        net.load_state_dict(state)
+        net.eval()
+        if ref_split is not None:
+            mean = torch.tensor(info["mean"])
+            with torch.no_grad():
+                x, _ = ref_split.batch(np.arange(8), mean)
+                logits = net(x)
+            info["reference"] = {
+                "split_seed": ref_split.meta["splitSeed"],
+                "indices": list(range(8)),
+                "logits": [[round(float(v), 6) for v in row] for row in logits],
+            }
+        out.mkdir(parents=True, exist_ok=True)
+        export_onnx(net, out / "model.onnx")
+        info["onnx_exported_with_torch"] = torch.__version__
+        (out / "train.json").write_text(json.dumps(info, indent=1) + "\n")
+        print(f"wrote {out}/model.onnx and reference logits in train.json", flush=True)
+
+    export(torch.load(args.out / "model.pt", map_location="cpu"), args.out, result)
+    final_step = result["steps"]
+    for entry in result.get("snapshots", []):
+        snap = torch.load(args.out / "snapshots" / f"{entry['label']}.pt", map_location="cpu")
+        info = json.loads(json.dumps(result))
+        for key in ("reference", "snapshots", "onnx_exported_with_torch"):
+            info.pop(key, None)
+        if snap["step"] != final_step:
+            # PyTorch's held-out figures are the final model's; convert.ts measures each checkpoint's own.
+            for key in ("heldout_accuracy", "heldout_count", "heldout_split_seed", "heldout_confusion"):
+                info.pop(key, None)
+        probe = make_net(geometry, info["conv"], info["fc"], len(info["classes"]))
+        probe.load_state_dict(snap["net"])
+        info.update(
+            steps=snap["step"],
+            epochs=snap["seen"] / info["train_images"],
+            train_seconds=snap["seconds"],
+            conv1_roughness=conv1_roughness(probe),
+            conv_roughness=[conv_roughness(c.weight) for c in probe.conv_layers()],
+            checkpoint={"label": entry["label"], "step": snap["step"], "of_steps": final_step},
+        )
+        for phase in info["phases"]:
+            phase["history"] = [h for h in phase["history"] if h["step"] <= snap["step"]]
+        export(snap["net"], args.out / f"ckpt-{entry['label']}", info)
 
 
 if __name__ == "__main__":

@@ -22,9 +22,11 @@ export interface OptionSpec {
   default?: string;
   /** Allowed values (string options). */
   choices?: readonly string[];
+  /** A string option that may be given more than once: its value is then the list, in order (listOption). */
+  multiple?: boolean;
 }
 
-export type OptionValues = Readonly<Record<string, string | boolean | undefined>>;
+export type OptionValues = Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
 
 /** Arguments that are not options (e.g. the files of `import`): how many a command takes and how they show. */
 export interface PositionalSpec {
@@ -83,7 +85,7 @@ export function parseCommandLine(
     tokens: true,
   });
   const seeHelp = `see "zf-lens ${command} --help"`;
-  const values: Record<string, string | boolean | undefined> = {};
+  const values: Record<string, string | boolean | readonly string[] | undefined> = {};
   const positionals: string[] = [];
   for (const token of tokens) {
     if (token.kind === 'option-terminator') continue;
@@ -96,7 +98,8 @@ export function parseCommandLine(
     const spec = specs.find((s) => s.name === token.name);
     if (!spec) throw new UsageError(`unknown option ${token.rawName} for ${command} (${seeHelp})`);
     const flag = `--${spec.name}`;
-    if (values[spec.name] !== undefined) throw new UsageError(`option ${flag} is given more than once`);
+    if (values[spec.name] !== undefined && !spec.multiple)
+      throw new UsageError(`option ${flag} is given more than once`);
     if (spec.type === 'boolean') {
       if (token.value !== undefined) throw new UsageError(`option ${flag} takes no value`);
       values[spec.name] = true;
@@ -105,7 +108,10 @@ export function parseCommandLine(
     if (token.value === undefined || (!token.inlineValue && looksLikeOption(token.value))) {
       throw new UsageError(`option ${flag} needs a value (${flag} ${spec.valueName ?? 'VALUE'})`);
     }
-    values[spec.name] = token.value;
+    const before = values[spec.name];
+    values[spec.name] = spec.multiple
+      ? [...(Array.isArray(before) ? (before as readonly string[]) : []), token.value]
+      : token.value;
   }
   if (values.help === true) return { values, positionals };
   if (positionalSpec && positionals.length < positionalSpec.min) {
@@ -138,6 +144,13 @@ export function stringOption(values: OptionValues, name: string): string {
   return value;
 }
 
+/** Every value of an option declared `multiple`, in command-line order (empty when not given). */
+export function listOption(values: OptionValues, name: string): string[] {
+  const value = values[name];
+  if (value === undefined || typeof value === 'boolean') return [];
+  return typeof value === 'string' ? [value] : [...value];
+}
+
 /** An integer option (decimal digits, optional minus sign), at least `min` when given. */
 export function intOption(values: OptionValues, name: string, min?: number): number {
   const text = stringOption(values, name);
@@ -156,6 +169,7 @@ function optionLabel(spec: OptionSpec): string {
 function optionDetails(spec: OptionSpec): string {
   const extra: string[] = [];
   if (spec.required) extra.push('required');
+  if (spec.multiple) extra.push('may be repeated');
   if (spec.choices) extra.push(`one of ${spec.choices.join(', ')}`);
   if (spec.default !== undefined) extra.push(`default ${spec.default}`);
   return [spec.description, ...extra].join('; ');

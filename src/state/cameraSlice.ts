@@ -6,6 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { errorMessage, isSuperseded } from '../worker/client';
+import { modelReady } from './pending';
 import type { LensState, SliceCreator } from './types';
 
 export type CameraStatus = 'off' | 'starting' | 'live' | 'denied' | 'unavailable' | 'error';
@@ -19,10 +20,20 @@ export interface CameraSlice {
   /** A frame is in the worker now. */
   cameraBusy: boolean;
   setCameraStatus(status: CameraStatus, message?: string | null): void;
-  /** Whether a new frame should be grabbed now (camera live, worker idle). */
+  /**
+   * Whether a new frame should be grabbed now (camera live, model ready, worker idle). A camera started
+   * while the model loads shows its picture and waits: its frames are analysed once the model is ready.
+   */
   cameraReady(): boolean;
   /** Analyses one frame (transferred to the worker) and makes it the current image. */
   analyseFrame(frame: ImageBitmap): Promise<void>;
+}
+
+/** Whether the camera runs but its frames wait for the model (loading, or another one switched to). */
+export function cameraWaiting(s: LensState): boolean {
+  return (
+    (s.cameraStatus === 'live' || s.cameraStatus === 'starting') && !modelReady(s) && s.phase !== 'failed'
+  );
 }
 
 /** Name given to camera frames in the image caption. */
@@ -67,7 +78,7 @@ export const createCameraSlice: SliceCreator<CameraSlice> = (set, get, deps) => 
 
   cameraReady() {
     const s = get();
-    return s.cameraStatus === 'live' && !s.cameraBusy && s.phase === 'ready' && workerIdle(s);
+    return s.cameraStatus === 'live' && !s.cameraBusy && modelReady(s) && workerIdle(s);
   },
 
   async analyseFrame(frame) {

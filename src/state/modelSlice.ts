@@ -8,13 +8,17 @@ export const createModelSlice: SliceCreator<ModelSlice> = (set, get, deps) => {
   let loading: Promise<void> | null = null;
   let recovering: Promise<void> | null = null;
 
-  /** Starts the worker's backend and model; if the backend is lost later, recoverBackend takes over. */
-  function init(options: Omit<InitOptions, 'modelUrl' | 'backend'>): Promise<InitResult> {
+  /**
+   * Starts the worker's backend and model; if the backend is lost later, recoverBackend takes over. The
+   * first start takes the files the page began downloading (deps.prefetch).
+   */
+  function init(options: Omit<InitOptions, 'modelUrl' | 'backend'>, first = false): Promise<InitResult> {
     set({ phase: 'loading-model', loadProgress: 0 });
     return deps.api.init(
       { modelUrl: deps.modelUrl, backend: deps.backend, ...options },
       deps.callback((fraction: number) => set({ loadProgress: fraction })),
       deps.callback((reason: string) => void get().recoverBackend(reason)),
+      ...(first && deps.prefetch ? [deps.prefetch.take] : []),
     );
   }
 
@@ -28,6 +32,7 @@ export const createModelSlice: SliceCreator<ModelSlice> = (set, get, deps) => {
         try {
           const { model, backend, fallback } = await init(
             deps.initialModel ? { model: deps.initialModel.source } : {},
+            true,
           );
           if (fallback !== undefined && deps.initialModel) {
             set({ notice: fallbackNotice(deps.initialModel, fallback, model.name) });
@@ -41,9 +46,16 @@ export const createModelSlice: SliceCreator<ModelSlice> = (set, get, deps) => {
             phase: 'ready',
             layer: get().layer ?? model.mapLayers[0]?.name ?? null,
           });
+          // What the user asked for while the model loaded (the address's view was applied just now).
+          await get().runPending();
         } catch (e) {
           // Superseded: the backend was lost while starting, and recoverBackend restarted the worker.
-          if (!isSuperseded(e)) set({ phase: 'failed', error: `Could not start: ${errorMessage(e)}` });
+          if (!isSuperseded(e)) {
+            set({ phase: 'failed', error: `Could not start: ${errorMessage(e)}` });
+            get().dropPending();
+          }
+        } finally {
+          deps.prefetch?.release();
         }
       })();
       return loading;
@@ -83,12 +95,16 @@ export const createModelSlice: SliceCreator<ModelSlice> = (set, get, deps) => {
           // An occlusion view whose setup was lost with the old worker is set up again.
           const now = get();
           if (now.tab === 'occlusion' && !now.occSetup) await now.prepareOcclusion();
+          // What was asked for while the worker restarted.
+          await get().runPending();
         } catch (e) {
-          if (!isSuperseded(e))
+          if (!isSuperseded(e)) {
             set({
               phase: 'failed',
               error: `Could not restart after the GPU stopped working (${reason}): ${errorMessage(e)}`,
             });
+            get().dropPending();
+          }
         }
       })();
       return recovering;

@@ -19,7 +19,9 @@ import { errorMessage, isSuperseded } from '../worker/client';
 import type { ModelSource, ModelStage, ModelSwitchResult } from '../worker/modelApi';
 import { modelProgressCallback } from '../worker/modelClient';
 import { parseView } from '../ui/urlState';
+import { isShippedModelId, SHIPPED_MODELS } from '../worker/shippedModels';
 import { loadedImage } from './imageSlice';
+import { modelReady } from './pending';
 import type { LensState, SliceCreator } from './types';
 
 export const MODEL_CHOICE_KEY = 'zf-lens:model';
@@ -66,7 +68,7 @@ export function builtinModelUrl(defaultUrl: string, id: string): string {
 }
 
 export function sourceFor(id: string, defaultUrl: string): ModelSource {
-  if (id === DEFAULT_MODEL_ID || id === ZFNET512_MODEL_ID) {
+  if (id === DEFAULT_MODEL_ID || id === ZFNET512_MODEL_ID || isShippedModelId(id)) {
     return { kind: 'url', id, url: builtinModelUrl(defaultUrl, id) };
   }
   return { kind: 'stored', id };
@@ -172,6 +174,7 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = (set, get, deps) => 
   /** The menu: the default, ZFNet-512 if installed, the stored models (the UI adds an unstored import). */
   function rebuild(): void {
     const entries: ModelMenuEntry[] = [defaultEntry];
+    for (const m of SHIPPED_MODELS) entries.push({ id: m.id, name: m.name, kind: 'builtin' });
     if (zfnet512) entries.push(zfnetEntry);
     for (const meta of stored) entries.push({ id: meta.id, name: meta.name, kind: 'stored', meta });
     set({ models: entries });
@@ -225,14 +228,12 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = (set, get, deps) => 
     async importModelFiles(files) {
       if (files.length === 0) return;
       const label = files.map((f) => f.name).join(' + ');
-      if (get().phase !== 'ready') {
-        set({ error: `${label} was not imported: the app is not ready yet.` });
+      if (get().phase === 'failed') {
+        set({ error: `${label} was not imported: the app could not start.` });
         return;
       }
-      if (get().modelJob) {
-        set({ error: `${label} was not imported: another model is loading.` });
-        return;
-      }
+      // Dropped while a model loads: imported once it is ready (the import needs the backend).
+      if (!modelReady(get())) return get().defer('model', label, () => get().importModelFiles(files));
       set({ modelJob: { kind: 'import', label, stage: 'reading', fraction: 0 } });
       const report = progress('import', label);
       try {
@@ -256,6 +257,8 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = (set, get, deps) => 
         });
       } finally {
         set({ modelJob: null });
+        // What was asked for while it loaded is meant for the model now loaded.
+        void get().runPending();
       }
     },
 
@@ -275,6 +278,8 @@ export const createModelsSlice: SliceCreator<ModelsSlice> = (set, get, deps) => 
         if (!isSuperseded(e)) set({ error: `Could not load "${entry.name}": ${errorMessage(e)}` });
       } finally {
         set({ modelJob: null });
+        // An image dropped (or a view asked for) while it loaded is analysed with the model now loaded.
+        void get().runPending();
       }
     },
 

@@ -11,6 +11,12 @@ import { createTop9Slice } from './top9Slice';
 import { createCameraSlice } from './cameraSlice';
 import { createOccOthersSlice } from './occOthersSlice';
 import { createStorageSlice } from './storageSlice';
+import { createPendingSlice } from './pending';
+import { createCorrespondSlice } from './correspondSlice';
+import { createInvarianceSlice } from './invarianceSlice';
+import { createEvolutionSlice } from './evolutionSlice';
+import { createExplainSlice } from './explainSlice';
+import { createCompareSlice } from './compareSlice';
 import type { LensDeps, LensState, LensStore } from './types';
 
 export type * from './types';
@@ -27,6 +33,12 @@ export function createLensStore(deps: LensDeps): LensStore {
     ...createCameraSlice(set, get, deps),
     ...createOccOthersSlice(set, get, deps),
     ...createStorageSlice(set, get, deps),
+    ...createPendingSlice(set, get, deps),
+    ...createCorrespondSlice(set, get, deps),
+    ...createInvarianceSlice(set, get, deps),
+    ...createEvolutionSlice(set, get, deps),
+    ...createExplainSlice(set, get, deps),
+    ...createCompareSlice(set, get, deps),
   }));
 }
 

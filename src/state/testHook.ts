@@ -1,10 +1,11 @@
 /**
  * A test hook on `window.__zfLens` for end-to-end tests and debugging: a JSON snapshot of the store (no pixel
- * data; tests read pixels from the canvases), the worker's tensor count, and a forced GPU device loss. `api`
- * is the store's: it reaches the current worker, also after a restart.
+ * data; tests read pixels from the canvases), the worker's tensor count, a forced GPU device loss, and the raw
+ * numbers behind the views (activations, projections, the top-9 index, the occlusion map) for comparison with
+ * the command line's. `api` is the store's: it reaches the current worker, also after a restart.
  */
 import type { Remote } from 'comlink';
-import type { LensWorkerApi, WorkerMemory } from '../worker/api';
+import type { LensWorkerApi, ProjectionRequest, RawValues, WorkerMemory } from '../worker/api';
 import type { JobKind, LensStore, Phase } from './types';
 import { occlusionSnapshot, type OcclusionSnapshot } from './visualizerSync';
 
@@ -31,6 +32,57 @@ export interface ZfLensTestHook {
   occlusion(): OcclusionSnapshot | null;
   /** Destroys the worker's WebGPU device, as a lost GPU would; false when the backend is not webgpu. */
   loseDevice(): Promise<boolean>;
+  /** A layer's output for the current image as float32 ([H, W, C] or [units]), read from the worker. */
+  activations(layer: string): Promise<TestValues>;
+  /** A projection of the current image as float32 [H, W, 3] (network input units, before rendering). */
+  projectionValues(request: ProjectionRequest): Promise<TestValues>;
+  /** The stored or running top-9 scan shown, with its images' names; null when there is none. */
+  top9(): Top9Snapshot | null;
+  /** The top-9 tiles shown (their receptive-field boxes), or null. */
+  top9Tiles(): Top9TilesSnapshot | null;
+}
+
+/** Raw values as plain numbers (they cross to the test process as JSON). */
+export interface TestValues {
+  shape: number[];
+  data: number[];
+}
+
+export interface Top9Snapshot {
+  layer: string;
+  /** Images scanned, of total. */
+  done: number;
+  total: number;
+  /** The set's images in scan order (null for the probe set). */
+  names: string[] | null;
+  /** Channels scanned, ascending, and per channel its entries, best first (image = index into names). */
+  channels: number[];
+  top: { image: number; y: number; x: number; value: number }[][];
+}
+
+export interface Top9TilesSnapshot {
+  layer: string;
+  channel: number;
+  tiles: {
+    image: number;
+    y: number;
+    x: number;
+    value: number;
+    x0: number;
+    y0: number;
+    w: number;
+    h: number;
+  }[];
+}
+
+function plain(values: RawValues): TestValues {
+  return { shape: values.shape, data: Array.from(values.data) };
+}
+
+function currentImageId(store: LensStore): number {
+  const image = store.getState().image;
+  if (!image) throw new Error('no image is open');
+  return image.id;
 }
 
 declare global {
@@ -69,5 +121,33 @@ export function installTestHook(store: LensStore, api: Remote<LensWorkerApi>): v
     memory: () => api.memory(),
     loseDevice: () => api.loseDeviceForTest(),
     occlusion: () => occlusionSnapshot(store.getState()),
+    activations: async (layer) =>
+      plain(await api.readForTest(currentImageId(store), { kind: 'activations', layer })),
+    projectionValues: async (request) =>
+      plain(await api.readForTest(currentImageId(store), { kind: 'projection', request })),
+    top9() {
+      const r = store.getState().top9Record;
+      if (!r) return null;
+      return {
+        layer: r.layer,
+        done: r.state.imagesDone,
+        total: r.total,
+        names: r.names ? [...r.names] : null,
+        channels: [...r.state.channels],
+        top: r.state.top.map((entries) => entries.map(({ image, y, x, value }) => ({ image, y, x, value }))),
+      };
+    },
+    top9Tiles() {
+      const t = store.getState().top9Tiles;
+      if (!t) return null;
+      return {
+        layer: t.layer,
+        channel: t.channel,
+        tiles: t.tiles.map(({ entry, box }) => ({
+          ...{ image: entry.image, y: entry.y, x: entry.x, value: entry.value },
+          ...{ x0: box.x, y0: box.y, w: box.width, h: box.height },
+        })),
+      };
+    },
   };
 }

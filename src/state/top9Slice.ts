@@ -14,6 +14,7 @@ import {
   type Top9ScanSet,
   type TopKState,
 } from '../worker/top9Api';
+import { modelReady } from './pending';
 import { entriesOf, isComplete, strongestChannel } from './top9Index';
 import type { ScanClock } from './top9Progress';
 import {
@@ -298,6 +299,14 @@ export const createTop9Slice: SliceCreator<Top9Slice> = (set, get, deps) => {
 
     async scanTop9(resume) {
       const s = get();
+      if (!modelReady(s) && s.phase !== 'failed' && !scanning) {
+        // Asked for while a model loads: scanned with that model once it is ready.
+        set({ top9Message: 'The scan starts when the model is loaded.' });
+        void get().defer('top9', 'the top-9 scan', () => {
+          void get().scanTop9(resume);
+        });
+        return;
+      }
       const key = currentTop9Key(s);
       const info = currentTop9Set(s);
       const layer = s.layer;

@@ -18,8 +18,15 @@ import type { VisualizerSlice } from './visualizerSlice';
 import type { Top9Slice } from './top9Slice';
 import type { CameraSlice } from './cameraSlice';
 import type { InitialModel, ModelsSlice } from './modelsSlice';
+import type { ModelPrefetch } from '../worker/modelPrefetch';
 import type { OccOthersSlice } from './occOthersSlice';
 import type { StorageSlice } from './storageSlice';
+import type { PendingSlice } from './pending';
+import type { CorrespondSlice } from './correspondSlice';
+import type { InvarianceSlice } from './invarianceSlice';
+import type { EvolutionSlice } from './evolutionSlice';
+import type { ExplainSlice } from './explainSlice';
+import type { CompareSlice } from './compareSlice';
 
 /** What the store's actions need from outside: the worker and where the model lives. */
 export interface LensDeps {
@@ -35,6 +42,8 @@ export interface LensDeps {
   callback: <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => void;
   /** The model to load at start instead of the one at modelUrl (named in the address, or the last one used). */
   initialModel?: InitialModel;
+  /** The start model's files, downloading since the page began: handed to the worker's first init. */
+  prefetch?: ModelPrefetch;
 }
 
 export interface ModelSlice {
@@ -77,11 +86,26 @@ export interface ImageRequest {
   source: ImageSource;
 }
 
+/** An image opened while the model loads: shown at once (decoded here), analysed once the model is ready. */
+export interface WaitingImage {
+  request: ImageRequest;
+  /** The picture as the network will see it (resized to its input), or null until decoded (or for a probe). */
+  preview: RgbaPixels | null;
+  /** The file's own size, once decoded. */
+  sourceWidth: number | null;
+  sourceHeight: number | null;
+}
+
 export interface ImageSlice {
   image: LoadedImage | null;
   /** The file or probe image being opened now (not camera frames), or null. */
   openingImage: ImageRequest | null;
-  /** Decodes and analyses an image file; a bad file sets an error and keeps the current image. */
+  /** The image waiting for the model (see ./pending.ts), shown in place of the current one; or null. */
+  waitingImage: WaitingImage | null;
+  /**
+   * Decodes and analyses an image file; a bad file sets an error and keeps the current image. While the model
+   * loads the image is shown at once and analysed when the model is ready.
+   */
   openFile(file: Blob, name: string): Promise<void>;
   /** Makes probe image `index` of the split `seed` the current image. */
   openProbeImage(seed: number, index: number): Promise<void>;
@@ -146,7 +170,13 @@ export type LensState = ModelSlice &
   Top9Slice &
   CameraSlice &
   OccOthersSlice &
-  StorageSlice;
+  StorageSlice &
+  PendingSlice &
+  CorrespondSlice &
+  InvarianceSlice &
+  EvolutionSlice &
+  ExplainSlice &
+  CompareSlice;
 
 export type LensStore = StoreApi<LensState>;
 

@@ -7,6 +7,7 @@ import { errorMessage, isSuperseded } from '../worker/client';
 import type { ProjectionResult } from '../worker/api';
 import type { FilterBank, OcclusionSetup, OcclusionUpdate } from '../worker/visualizerApi';
 import type { ViewTab } from '../ui/urlState';
+import { modelReady } from './pending';
 import type { SliceCreator } from './types';
 
 export type FmapSort = 'index' | 'max';
@@ -121,6 +122,13 @@ export const createVisualizerSlice: SliceCreator<VisualizerSlice> = (set, get, d
     },
 
     async runOcclusion() {
+      if (!modelReady(get()) && get().phase !== 'failed') {
+        // Asked for while a model loads: computed for the image and model shown once it is ready.
+        void get().defer('occlusion', 'the occlusion map', () => {
+          void get().runOcclusion();
+        });
+        return;
+      }
       if (!get().occSetup) await get().prepareOcclusion();
       const { image, occLayer, occChannel, occClass, occSize, occStride, occRunning } = get();
       if (!image || occLayer === null || occChannel === null || occClass === null) return;

@@ -12,12 +12,14 @@ import { ProjectionPanel } from './ProjectionPanel';
 import { useFileDrop } from './useFileDrop';
 import { ModelMenu } from './ModelMenu';
 import { isModelDrop } from './modelFiles';
-import { ViewTabs } from './ViewTabs';
+import { SkipLink, ViewTabs } from './ViewTabs';
 import { CameraPanel } from './CameraPanel';
 import { Top9Panel } from './Top9Panel';
 import { InvarianceView } from './invariance/InvarianceView';
 import { CorrespondView } from './correspond/CorrespondView';
 import { ExplainView } from './explain/ExplainView';
+import { EvolutionView } from './evolution/EvolutionView';
+import { CompareView } from './compare/CompareView';
 
 export function App() {
   const openFile = useLens((s) => s.openFile);
@@ -38,36 +40,41 @@ export function App() {
   const dragging = useFileDrop(onDrop);
   return (
     <div className="app">
+      <SkipLink />
       <Header />
       <ModelMenu />
-      <ErrorBanner />
-      <ModelNote />
-      <ViewTabs />
-      <main
-        className="layout"
-        id="view-features"
-        role="tabpanel"
-        aria-labelledby="tab-features"
-        hidden={tab !== 'features'}
-      >
-        <div className="left">
-          <div className="pair">
-            <InputPanel />
-            <ProjectionPanel />
+      <main className="main" id="main">
+        <ErrorBanner />
+        <ModelNote />
+        <ViewTabs />
+        <div
+          className="layout"
+          id="view-features"
+          role="tabpanel"
+          aria-labelledby="tab-features"
+          hidden={tab !== 'features'}
+        >
+          <div className="left">
+            <div className="pair">
+              <InputPanel />
+              <ProjectionPanel />
+            </div>
+            <Predictions />
+            <CameraPanel />
           </div>
-          <Predictions />
-          <CameraPanel />
+          <div className="right">
+            <FeatureGrid />
+          </div>
         </div>
-        <div className="right">
-          <FeatureGrid />
-        </div>
+        {tab === 'occlusion' && <OcclusionView />}
+        {tab === 'filters' && <FiltersPanel />}
+        {tab === 'top9' && <Top9Panel />}
+        {tab === 'invariance' && <InvarianceView />}
+        {tab === 'correspond' && <CorrespondView />}
+        {tab === 'explain' && <ExplainView />}
+        {tab === 'evolution' && <EvolutionView />}
+        {tab === 'compare' && <CompareView />}
       </main>
-      {tab === 'occlusion' && <OcclusionView />}
-      {tab === 'filters' && <FiltersPanel />}
-      {tab === 'top9' && <Top9Panel />}
-      {tab === 'invariance' && <InvarianceView />}
-      {tab === 'correspond' && <CorrespondView />}
-      {tab === 'explain' && <ExplainView />}
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
           <div>Drop an image to analyse it, or model files to import them</div>

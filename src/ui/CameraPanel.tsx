@@ -4,7 +4,7 @@
  * worker and analysed as the current image. Stopping (or leaving the page) stops every track.
  */
 import { useCallback, useEffect, useRef } from 'react';
-import { describeCameraError, type CameraStatus } from '../state/cameraSlice';
+import { cameraWaiting, describeCameraError, type CameraStatus } from '../state/cameraSlice';
 import { useLens } from '../state/store';
 import './top9.css';
 
@@ -25,6 +25,8 @@ export function CameraPanel() {
   const message = useLens((s) => s.cameraMessage);
   const frames = useLens((s) => s.cameraFrames);
   const phase = useLens((s) => s.phase);
+  // Started while the model loads: the preview runs, frames are analysed once the model is ready.
+  const waiting = useLens(cameraWaiting);
   const inputSize = useLens((s) => s.model?.inputSize);
   const setStatus = useLens((s) => s.setCameraStatus);
   const ready = useLens((s) => s.cameraReady);
@@ -108,7 +110,7 @@ export function CameraPanel() {
           type="button"
           data-testid="camera-toggle"
           aria-pressed={on}
-          disabled={phase !== 'ready' && !on}
+          disabled={phase === 'failed' && !on}
           onClick={() => (on ? stop() : void start())}
         >
           {on ? 'Stop camera' : 'Start camera'}
@@ -117,10 +119,15 @@ export function CameraPanel() {
           className={`camera-status ${status}`}
           data-testid="camera-status"
           data-frames={frames}
+          data-waiting={waiting ? 'true' : undefined}
           role="status"
         >
           {STATUS_TEXT[status]}
-          {status === 'live' ? ` · ${frames} frame${frames === 1 ? '' : 's'} analysed` : ''}
+          {waiting
+            ? ' · waiting for the model'
+            : status === 'live'
+              ? ` · ${frames} frame${frames === 1 ? '' : 's'} analysed`
+              : ''}
         </span>
       </div>
       <video

@@ -22,6 +22,17 @@ interface TileProps {
   marked: boolean;
   tabbable: boolean;
   onSelect: (channel: number) => void;
+  /** The tile got the focus, or the pointer entered (channel) or left (null) it: the readout follows. */
+  onFocusTile: (channel: number) => void;
+  onHover: (channel: number | null) => void;
+}
+
+/** Where a map's maximum is, in words (none for an all-zero map). */
+function peakText(maps: FeatureMapsResult, channel: number): string {
+  const max = maps.max[channel] ?? 0;
+  if (max === 0) return 'all zero';
+  const at = maps.argmax[channel] ?? 0;
+  return `max ${formatValue(max)} at row ${Math.floor(at / maps.width)}, column ${at % maps.width}`;
 }
 
 const FeatureTile = memo(function FeatureTile({
@@ -31,6 +42,8 @@ const FeatureTile = memo(function FeatureTile({
   marked,
   tabbable,
   onSelect,
+  onFocusTile,
+  onHover,
 }: TileProps) {
   const source = useMemo<RgbaSource>(
     () => ({
@@ -43,6 +56,14 @@ const FeatureTile = memo(function FeatureTile({
   );
   const max = maps.max[channel] ?? 0;
   const at = maps.argmax[channel] ?? 0;
+  const row = Math.floor(at / maps.width);
+  const col = at % maps.width;
+  const peak = {
+    left: `${(col / maps.width) * 100}%`,
+    top: `${(row / maps.height) * 100}%`,
+    width: `${100 / maps.width}%`,
+    height: `${100 / maps.height}%`,
+  };
   return (
     <button
       type="button"
@@ -50,8 +71,11 @@ const FeatureTile = memo(function FeatureTile({
       aria-pressed={selected}
       tabIndex={tabbable ? 0 : -1}
       data-channel={channel}
-      title={`channel ${channel} · max ${formatValue(max)} at row ${Math.floor(at / maps.width)}, column ${at % maps.width}`}
+      title={`channel ${channel} · max ${formatValue(max)} at row ${row}, column ${col}`}
       onClick={() => onSelect(channel)}
+      onFocus={() => onFocusTile(channel)}
+      onPointerEnter={() => onHover(channel)}
+      onPointerLeave={() => onHover(null)}
     >
       <RgbaCanvas
         source={source}
@@ -60,23 +84,27 @@ const FeatureTile = memo(function FeatureTile({
         aria-label={`${maps.layer} channel ${channel}, max ${formatValue(max)}`}
         className={maps.width < TILE_PX ? 'pixelated' : undefined}
       />
+      {/* The maximum and its position without hovering: read with the tile's name, shown on focus. */}
+      <span className="visually-hidden">{max === 0 ? ' (all zero)' : ` at row ${row}, column ${col}`}</span>
       <span className="tile-index" aria-hidden="true">
         {channel}
       </span>
-      {marked && max > 0 && (
+      {max !== 0 && (
+        <span className="tile-max" aria-hidden="true">
+          {formatValue(max)}
+        </span>
+      )}
+      {marked && max > 0 ? (
         <span
           className="fmap-marker"
           data-testid="fmap-marker"
-          data-row={Math.floor(at / maps.width)}
-          data-col={at % maps.width}
+          data-row={row}
+          data-col={col}
           aria-hidden="true"
-          style={{
-            left: `${((at % maps.width) / maps.width) * 100}%`,
-            top: `${(Math.floor(at / maps.width) / maps.height) * 100}%`,
-            width: `${100 / maps.width}%`,
-            height: `${100 / maps.height}%`,
-          }}
+          style={peak}
         />
+      ) : (
+        max !== 0 && <span className="tile-peak" aria-hidden="true" style={peak} />
       )}
     </button>
   );
@@ -89,7 +117,8 @@ export function channelOrder(maps: FeatureMapsResult | null, sort: 'index' | 'ma
   return all.sort((a, b) => (maps.max[b] ?? 0) - (maps.max[a] ?? 0) || a - b);
 }
 
-function gridColumns(grid: HTMLElement): number {
+/** How many columns a CSS grid lays out now (for the arrow keys' up and down). */
+export function gridColumns(grid: HTMLElement): number {
   const template = getComputedStyle(grid).gridTemplateColumns;
   return Math.max(1, template.split(' ').filter((t) => t.trim() !== '').length);
 }
@@ -108,6 +137,8 @@ export function FeatureGrid() {
   const setSort = useLens((s) => s.setFmapSort);
   const gridRef = useRef<HTMLDivElement>(null);
   const [focus, setFocus] = useState(0);
+  const [hover, setHover] = useState<number | null>(null);
+  const [focusIn, setFocusIn] = useState(false);
 
   const channels = maps?.channels ?? 0;
   const active = Math.min(focus, Math.max(0, channels - 1));
@@ -121,6 +152,16 @@ export function FeatureGrid() {
     },
     [selectChannel],
   );
+  const onFocusTile = useCallback((c: number) => {
+    setFocus(c);
+    setFocusIn(true);
+  }, []);
+  // The readout names the map under the pointer, else the focused one, else the selected one.
+  const readChannel = hover ?? (focusIn ? active : channel);
+  const readout =
+    maps && readChannel !== null && readChannel < channels
+      ? `${maps.layer} #${readChannel}: ${peakText(maps, readChannel)}`
+      : 'Focus or point at a map to read its maximum and where it is.';
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
     const grid = gridRef.current;
@@ -184,12 +225,20 @@ export function FeatureGrid() {
               : ''}
         </span>
       </div>
+      {maps && (
+        <p className="caption fmap-readout" data-testid="fmap-readout">
+          {readout}
+        </p>
+      )}
       {maps ? (
         <div
           ref={gridRef}
           className={`grid ${computing ? 'computing' : ''}`}
           style={{ gridTemplateColumns: `repeat(auto-fill, minmax(${TILE_PX}px, 1fr))` }}
           onKeyDown={onKeyDown}
+          onBlur={(e) => {
+            if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setFocusIn(false);
+          }}
           role="group"
           aria-label={`${maps.layer} feature maps`}
           aria-busy={computing}
@@ -205,6 +254,8 @@ export function FeatureGrid() {
               marked={c === channel && markMax}
               tabbable={c === active}
               onSelect={onSelect}
+              onFocusTile={onFocusTile}
+              onHover={setHover}
             />
           ))}
         </div>

@@ -4,7 +4,8 @@ import { useLens } from '../state/store';
 /** "Choose image…" button backed by a real file input (also the e2e entry point). */
 export function FilePicker() {
   const openFile = useLens((s) => s.openFile);
-  const ready = useLens((s) => s.phase === 'ready');
+  // Open while the model loads too: the image is shown at once and analysed once the model is ready.
+  const ready = useLens((s) => s.phase !== 'failed');
   const id = useId();
   const onChange = (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];

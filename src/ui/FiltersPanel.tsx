@@ -1,11 +1,13 @@
 /**
  * The first conv layer's filters as colour tiles, each scaled to its own range. Each tile's RMS is in its
- * label; filters with RMS above 0.1 are marked (Zeiler & Fergus renormalise such filters to RMS 0.1).
+ * label; filters with RMS above 0.1 are marked (Zeiler & Fergus renormalise such filters to RMS 0.1). The
+ * tiles are one tab stop: the arrow keys (and Home / End) move between them, like the feature-map grid.
  */
-import { useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useLens } from '../state/store';
 import type { FilterBank } from '../worker/visualizerApi';
 import { ExportButton, mosaicCanvas } from './ExportButton';
+import { gridColumns } from './FeatureGrid';
 import { RgbaCanvas, type RgbaSource } from './RgbaCanvas';
 import './visualizer.css';
 
@@ -14,7 +16,22 @@ export const RMS_LIMIT = 0.1;
 /** Filters within this of the limit sit at it (they were renormalised in training): not marked as above. */
 const AT_LIMIT = 5e-5;
 
-function FilterTile({ bank, index }: { bank: FilterBank; index: number }) {
+/** A filter's RMS and how it stands against the paper's limit, in words. */
+function filterText(bank: FilterBank, index: number): string {
+  const rms = bank.rms[index] ?? 0;
+  const over = rms > RMS_LIMIT + AT_LIMIT;
+  const atLimit = !over && rms > RMS_LIMIT - AT_LIMIT;
+  return `filter ${index}, RMS ${rms.toFixed(4)}${over ? ' (above 0.1)' : atLimit ? ' (at the 0.1 limit)' : ''}`;
+}
+
+interface FilterTileProps {
+  bank: FilterBank;
+  index: number;
+  tabbable: boolean;
+  onFocusTile: (index: number) => void;
+}
+
+function FilterTile({ bank, index, tabbable, onFocusTile }: FilterTileProps) {
   const source = useMemo<RgbaSource>(
     () => ({
       width: bank.width,
@@ -27,7 +44,7 @@ function FilterTile({ bank, index }: { bank: FilterBank; index: number }) {
   const rms = bank.rms[index] ?? 0;
   const over = rms > RMS_LIMIT + AT_LIMIT;
   const atLimit = !over && rms > RMS_LIMIT - AT_LIMIT;
-  const text = `filter ${index}, RMS ${rms.toFixed(4)}${over ? ' (above 0.1)' : atLimit ? ' (at the 0.1 limit)' : ''}`;
+  const text = filterText(bank, index);
   return (
     <div className={`filter-tile ${over ? 'over' : ''} ${atLimit ? 'at-limit' : ''}`} title={text}>
       <RgbaCanvas
@@ -35,8 +52,10 @@ function FilterTile({ bank, index }: { bank: FilterBank; index: number }) {
         data-testid={`filter-${index}`}
         data-rms={rms}
         role="img"
-        tabIndex={0}
+        tabIndex={tabbable ? 0 : -1}
+        data-index={index}
         aria-label={text}
+        onFocus={() => onFocusTile(index)}
         className="pixelated"
       />
       {over && (
@@ -55,6 +74,36 @@ export function FiltersPanel() {
   useEffect(() => {
     if (!bank && phase === 'ready') void loadFilters();
   }, [bank, phase, loadFilters]);
+  const gridRef = useRef<HTMLDivElement>(null);
+  const [focus, setFocus] = useState(0);
+  const [focusIn, setFocusIn] = useState(false);
+  const count = bank?.count ?? 0;
+  const active = Math.min(focus, Math.max(0, count - 1));
+  const onFocusTile = useCallback((i: number) => {
+    setFocus(i);
+    setFocusIn(true);
+  }, []);
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const grid = gridRef.current;
+    if (!grid || count === 0) return;
+    const cols = gridColumns(grid);
+    const moves: Record<string, number> = {
+      ArrowRight: active + 1,
+      ArrowLeft: active - 1,
+      ArrowDown: active + cols,
+      ArrowUp: active - cols,
+      Home: 0,
+      End: count - 1,
+    };
+    const next = moves[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    const target = Math.min(count - 1, Math.max(0, next));
+    setFocus(target);
+    grid.querySelector<HTMLCanvasElement>(`canvas[data-index="${target}"]`)?.focus();
+  };
+
   const over = bank ? Array.from(bank.rms).filter((r) => r > RMS_LIMIT + AT_LIMIT).length : 0;
   const atLimit = bank ? Array.from(bank.rms).filter((r) => Math.abs(r - RMS_LIMIT) <= AT_LIMIT).length : 0;
   return (
@@ -82,9 +131,25 @@ export function FiltersPanel() {
         />
       </div>
       {bank && (
-        <div className="filter-grid" role="group" aria-label={`${bank.layer} filters`}>
+        <p className="caption filter-readout" data-testid="filters-readout">
+          {focusIn
+            ? filterText(bank, active)
+            : 'Tab to the filters, then move with the arrow keys to read each RMS.'}
+        </p>
+      )}
+      {bank && (
+        <div
+          ref={gridRef}
+          className="filter-grid"
+          role="group"
+          aria-label={`${bank.layer} filters: arrow keys move between them`}
+          onKeyDown={onKeyDown}
+          onBlur={(e) => {
+            if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setFocusIn(false);
+          }}
+        >
           {Array.from({ length: bank.count }, (_, i) => (
-            <FilterTile key={i} bank={bank} index={i} />
+            <FilterTile key={i} bank={bank} index={i} tabbable={i === active} onFocusTile={onFocusTile} />
           ))}
         </div>
       )}

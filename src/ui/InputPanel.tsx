@@ -1,11 +1,24 @@
-import { useLens } from '../state/store';
+import { useLens, type WaitingImage } from '../state/store';
 import { BoxOverlay } from './BoxOverlay';
 import { FilePicker } from './FilePicker';
 import { canvasByTestId, ExportButton } from './ExportButton';
 import { RgbaCanvas } from './RgbaCanvas';
 
+/** The caption of an image waiting for the model (see state/pending.ts). */
+function waitingCaption(waiting: WaitingImage, failed: boolean): string {
+  const size =
+    waiting.sourceWidth !== null && waiting.sourceHeight !== null
+      ? ` · ${waiting.sourceWidth}×${waiting.sourceHeight}`
+      : '';
+  return `${waiting.request.name}${size} · ${failed ? 'not analysed: the model could not be loaded' : 'waiting for the model…'}`;
+}
+
 export function InputPanel() {
-  const image = useLens((s) => s.image);
+  const analysed = useLens((s) => s.image);
+  // An image opened while the model loads is shown at once, in place of the current one.
+  const waiting = useLens((s) => s.waitingImage);
+  const failed = useLens((s) => s.phase === 'failed');
+  const image = waiting ? null : analysed;
   const projection = useLens((s) => s.projection);
   const inputSize = useLens((s) => s.model?.inputSize);
   const [h, w] = inputSize ?? [224, 224];
@@ -30,14 +43,24 @@ export function InputPanel() {
         <FilePicker />
         <ExportButton panel="input" getCanvas={canvasByTestId('input-canvas')} disabled={!image} />
       </figcaption>
-      <div className="canvas-frame" style={{ aspectRatio: `${w} / ${h}` }}>
+      <div
+        className="canvas-frame"
+        style={{ aspectRatio: `${w} / ${h}` }}
+        data-waiting={waiting ? 'true' : undefined}
+      >
         <RgbaCanvas
-          source={image?.input ?? null}
+          source={waiting ? waiting.preview : (image?.input ?? null)}
           emptyWidth={w}
           emptyHeight={h}
           data-testid="input-canvas"
           role="img"
-          aria-label={image ? `${image.name} as the network sees it, ${w}×${h}` : 'no image yet'}
+          aria-label={
+            waiting
+              ? `${waiting.request.name}, waiting for the model`
+              : image
+                ? `${image.name} as the network sees it, ${w}×${h}`
+                : 'no image yet'
+          }
         />
         {image && (
           <BoxOverlay
@@ -58,7 +81,7 @@ export function InputPanel() {
             label={`occlusion square selected at x ${square.x}, y ${square.y}`}
           />
         )}
-        {!image && (
+        {!image && !waiting && (
           <div className="empty-hint">
             Drop an image anywhere
             <br />
@@ -66,10 +89,17 @@ export function InputPanel() {
           </div>
         )}
       </div>
-      <p className="caption" data-testid="image-caption">
-        {image
-          ? `${image.name} · ${image.sourceWidth}×${image.sourceHeight} → ${w}×${h} · ${formatMs(image.ms)}`
-          : `Images are resized to ${w}×${h} without cropping.`}
+      <p
+        className="caption"
+        data-testid="image-caption"
+        data-waiting={waiting ? 'true' : undefined}
+        role={waiting ? 'status' : undefined}
+      >
+        {waiting
+          ? waitingCaption(waiting, failed)
+          : image
+            ? `${image.name} · ${image.sourceWidth}×${image.sourceHeight} → ${w}×${h} · ${formatMs(image.ms)}`
+            : `Images are resized to ${w}×${h} without cropping.`}
       </p>
     </figure>
   );

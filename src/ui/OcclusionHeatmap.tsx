@@ -40,6 +40,24 @@ export function cellAt(
   return row * cols + col;
 }
 
+/**
+ * The cell an arrow key moves to from `at` on a rows x cols grid (clamped at the edges), or undefined for
+ * any other key. Shared by the heat maps and the occluded image (panel a).
+ */
+export function steppedCell(key: string, at: number, rows: number, cols: number): number | undefined {
+  const r = Math.floor(at / cols);
+  const c = at % cols;
+  const moves: Record<string, [number, number]> = {
+    ArrowRight: [r, c + 1],
+    ArrowLeft: [r, c - 1],
+    ArrowDown: [r + 1, c],
+    ArrowUp: [r - 1, c],
+  };
+  const to = moves[key];
+  if (!to || rows === 0 || cols === 0) return undefined;
+  return Math.min(rows - 1, Math.max(0, to[0])) * cols + Math.min(cols - 1, Math.max(0, to[1]));
+}
+
 export function OcclusionHeatmap({
   testId,
   label,
@@ -68,14 +86,6 @@ export function OcclusionHeatmap({
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     const at = selected ?? 0;
-    const r = Math.floor(at / cols);
-    const c = at % cols;
-    const moves: Record<string, [number, number]> = {
-      ArrowRight: [r, c + 1],
-      ArrowLeft: [r, c - 1],
-      ArrowDown: [r + 1, c],
-      ArrowUp: [r - 1, c],
-    };
     if (e.key === 'Escape') {
       onSelect(null);
       return;
@@ -85,12 +95,10 @@ export function OcclusionHeatmap({
       if (rows > 0 && cols > 0) onPick(Math.min(at, rows * cols - 1));
       return;
     }
-    const to = moves[e.key];
-    if (!to) return;
+    const to = steppedCell(e.key, at, rows, cols);
+    if (to === undefined) return;
     e.preventDefault();
-    const row = Math.min(rows - 1, Math.max(0, to[0]));
-    const col = Math.min(cols - 1, Math.max(0, to[1]));
-    onSelect(selected === null ? 0 : row * cols + col);
+    onSelect(selected === null ? 0 : to);
   };
 
   const marker =

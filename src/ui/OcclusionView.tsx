@@ -12,6 +12,7 @@ import {
   useState,
   type ChangeEvent,
   type ComponentProps,
+  type KeyboardEvent,
   type PointerEvent,
   type ReactNode,
 } from 'react';
@@ -21,7 +22,7 @@ import type { RgbaPixels } from '../worker/api';
 import { colourBarRgba, cssColour, heatmapRgba, labelMapRgba, valueRange } from './colormap';
 import { canvasByTestId, ExportButton } from './ExportButton';
 import { formatMs } from './InputPanel';
-import { OcclusionHeatmap } from './OcclusionHeatmap';
+import { OcclusionHeatmap, steppedCell } from './OcclusionHeatmap';
 import { OcclusionOthers } from './OcclusionOthers';
 import { RgbaCanvas } from './RgbaCanvas';
 import './visualizer.css';
@@ -69,10 +70,19 @@ interface ImageProps {
   cols: number;
   /** The square to draw, as a cell index, or null for none. */
   cell: number | null;
+  /** The selected square (shared with the heat maps), or null. */
+  selected: number | null;
   onHover: (cell: number | null) => void;
+  /** The arrow keys moved the square (Escape: null). */
+  onSelect: (cell: number | null) => void;
+  /** Enter on the square: select it and its feature map everywhere. */
+  onPick: (cell: number) => void;
 }
 
-/** Panel (a): the image with the grey square drawn in; the square follows the pointer (snapped to the grid). */
+/**
+ * Panel (a): the image with the grey square drawn in; the square follows the pointer (snapped to the grid),
+ * and the arrow keys move it from cell to cell (Enter picks it, Escape clears it), as on the heat maps.
+ */
 function OcclusionImage({
   input,
   width,
@@ -83,9 +93,13 @@ function OcclusionImage({
   rows,
   cols,
   cell,
+  selected,
   onHover,
+  onSelect,
+  onPick,
 }: ImageProps) {
   const ref = useRef<HTMLCanvasElement>(null);
+  const [spoken, setSpoken] = useState('');
   useLayoutEffect(() => {
     const canvas = ref.current;
     if (!canvas) return;
@@ -118,15 +132,50 @@ function OcclusionImage({
     onHover(row * cols + col);
   };
 
+  const where = (c: number) => `x ${(c % cols) * stride}, y ${Math.floor(c / cols) * stride}`;
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (rows === 0 || cols === 0) return;
+    const at = Math.min(rows * cols - 1, selected ?? cell ?? 0);
+    if (e.key === 'Escape') {
+      onSelect(null);
+      setSpoken('square cleared');
+      return;
+    }
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      onPick(at);
+      return;
+    }
+    const to = steppedCell(e.key, at, rows, cols);
+    if (to === undefined) return;
+    e.preventDefault();
+    // The keyboard takes over from the pointer: the square shown is the one the keys move.
+    onHover(null);
+    onSelect(to);
+    setSpoken(`square at ${where(to)}`);
+  };
+
   return (
-    <canvas
-      ref={ref}
-      data-testid="occlusion-image"
-      role="img"
-      aria-label={`the image with a ${size}-pixel grey square`}
-      onPointerMove={onMove}
-      onPointerLeave={() => onHover(null)}
-    />
+    <div
+      className="canvas-frame occ-image"
+      style={{ aspectRatio: `${width} / ${height}` }}
+      tabIndex={0}
+      role="group"
+      aria-label={`the image with a ${size}-pixel grey square${cell === null ? '' : ` at ${where(cell)}`}: move the square with the arrow keys, press Enter to select it and its feature map, Escape to clear it`}
+      onKeyDown={onKeyDown}
+    >
+      <canvas
+        ref={ref}
+        data-testid="occlusion-image"
+        role="img"
+        aria-label={`the image with a ${size}-pixel grey square`}
+        onPointerMove={onMove}
+        onPointerLeave={() => onHover(null)}
+      />
+      <span className="visually-hidden" aria-live="polite">
+        {spoken}
+      </span>
+    </div>
   );
 }
 
@@ -337,22 +386,24 @@ export function OcclusionView() {
             <span className="panel-title">(a) input, occluded</span>
             <ExportButton panel="occlusion-image" getCanvas={canvasByTestId('occlusion-image')} />
           </figcaption>
-          <div className="canvas-frame" style={{ aspectRatio: `${w} / ${h}` }}>
-            <OcclusionImage
-              input={image.input}
-              width={w}
-              height={h}
-              meanRgb={setup?.meanRgb ?? [128, 128, 128]}
-              size={squareSize}
-              stride={squareStride}
-              rows={rows}
-              cols={cols}
-              cell={cell}
-              onHover={setHover}
-            />
-          </div>
+          <OcclusionImage
+            input={image.input}
+            width={w}
+            height={h}
+            meanRgb={setup?.meanRgb ?? [128, 128, 128]}
+            size={squareSize}
+            stride={squareStride}
+            rows={rows}
+            cols={cols}
+            cell={cell}
+            selected={selected}
+            onHover={setHover}
+            onSelect={selectCell}
+            onPick={pick}
+          />
           <p className="caption" data-testid="occlusion-readout">
-            {readout ?? 'Point at the image or a map to place the square.'}
+            {readout ??
+              'Point at the image or a map, or focus the image and use the arrow keys, to place the square.'}
           </p>
         </figure>
 

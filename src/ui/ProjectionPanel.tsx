@@ -27,6 +27,7 @@ export function ProjectionPanel() {
   const setMode = useLens((s) => s.setMode);
   const setMethod = useLens((s) => s.setMethod);
   const setZoom = useLens((s) => s.setZoom);
+  const openSteps = useLens((s) => s.openProjectionSteps);
   const hasImage = useLens((s) => s.image !== null);
   const computing = useLens((s) => s.jobs.project > 0);
   const inputSize = useLens((s) => s.model?.inputSize);
@@ -124,6 +125,16 @@ export function ProjectionPanel() {
             ))}
           </select>
         </label>
+        <button
+          type="button"
+          className="button secondary"
+          data-testid="projection-steps"
+          disabled={!projection}
+          title="The signal after each step down the network (How it works tab)"
+          onClick={openSteps}
+        >
+          Step by step
+        </button>
       </div>
       <p className="caption" data-testid="projection-caption">
         {caption}

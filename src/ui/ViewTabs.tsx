@@ -1,6 +1,6 @@
 /**
- * The view tabs (feature maps, occlusion, filters) as an ARIA tablist (arrow keys move between tabs), and the
- * page-wide `[` / `]` keys that step to the previous / next layer.
+ * The view tabs as an ARIA tablist (arrow keys move between tabs), the page-wide `[` / `]` keys that step to
+ * the previous / next layer, and the skip link to the tabs.
  */
 import { useEffect, useRef, type KeyboardEvent } from 'react';
 import { useLens } from '../state/store';
@@ -15,6 +15,8 @@ const TAB_LABELS: Record<ViewTab, string> = {
   invariance: 'Invariance',
   correspond: 'Correspondence',
   explain: 'How it works',
+  evolution: 'Evolution',
+  compare: 'Compare',
 };
 
 /** The layer `step` places from the current one, or null at either end (or with no model). */
@@ -70,27 +72,53 @@ export function ViewTabs() {
   };
 
   return (
-    <div className="view-tabs" role="tablist" aria-label="Views" ref={listRef} onKeyDown={onKeyDown}>
-      {VIEW_TABS.map((t) => (
-        <button
-          key={t}
-          type="button"
-          role="tab"
-          id={`tab-${t}`}
-          data-tab={t}
-          data-testid={`tab-${t}`}
-          aria-selected={t === tab}
-          aria-controls={`view-${t}`}
-          tabIndex={t === tab ? 0 : -1}
-          className={t === tab ? 'active' : ''}
-          onClick={() => setTab(t)}
-        >
-          {TAB_LABELS[t]}
-        </button>
-      ))}
+    <div className="view-tabs" id="views">
+      <div className="tab-list" role="tablist" aria-label="Views" ref={listRef} onKeyDown={onKeyDown}>
+        {VIEW_TABS.map((t) => (
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            id={`tab-${t}`}
+            data-tab={t}
+            data-testid={`tab-${t}`}
+            aria-selected={t === tab}
+            aria-controls={`view-${t}`}
+            tabIndex={t === tab ? 0 : -1}
+            className={t === tab ? 'active' : ''}
+            onClick={() => setTab(t)}
+          >
+            {TAB_LABELS[t]}
+          </button>
+        ))}
+      </div>
+      {/* Hidden on touch screens (styles): there is no keyboard to press them on. */}
       <span className="caption keys-hint">
         <kbd>[</kbd> <kbd>]</kbd> previous / next layer
       </span>
     </div>
+  );
+}
+
+/**
+ * The page's first focusable element: jumps past the header and the model menu to the view tabs (the
+ * current tab gets the focus, so the next Tab enters its view).
+ */
+export function SkipLink() {
+  const tab = useLens((s) => s.tab);
+  return (
+    <a
+      className="skip-link"
+      href="#views"
+      data-testid="skip-link"
+      onClick={(e) => {
+        const target = document.getElementById(`tab-${tab}`);
+        if (!target) return;
+        e.preventDefault();
+        target.focus();
+      }}
+    >
+      Skip to the views
+    </a>
   );
 }

@@ -18,13 +18,24 @@ export function backendDetail(info: BackendInfo, isolated: boolean): string {
   if (info.adapter?.toLowerCase().includes('swiftshader')) {
     lines.push('SwiftShader is a CPU emulation of a GPU: expect slow results.');
   }
+  const demoted = info.demoted ?? [];
   lines.push(
     info.lost
       ? `Started after ${info.lost.backend} stopped working (${info.lost.reason}).`
       : info.forced
         ? `Forced by the page address (?backend=${info.forced}).`
-        : 'Chosen automatically: the first of webgpu, webgl, wasm, cpu that starts.',
+        : demoted.length > 0
+          ? `Chosen automatically: the first of webgpu, webgl, wasm, cpu that starts, with ${demoted.join(' and ')} after wasm.`
+          : 'Chosen automatically: the first of webgpu, webgl, wasm, cpu that starts.',
   );
+  if (demoted.length > 0 && !info.lost && !info.forced) {
+    const names: Record<string, string> = { webgpu: 'WebGPU', webgl: 'WebGL' };
+    const what = demoted.map((b) => names[b] ?? b).join(' and ');
+    const forcing = demoted.map((b) => `?backend=${b}`).join(' or ');
+    lines.push(
+      `${what} here ${demoted.length > 1 ? 'run' : 'runs'} on a CPU emulation of a GPU (such as SwiftShader), several times slower than WebAssembly, so ${demoted.length > 1 ? 'they rank' : 'it ranks'} after wasm; ${forcing} in the address forces ${demoted.length > 1 ? 'one' : 'it'}.`,
+    );
+  }
   for (const s of info.skipped) lines.push(`Skipped ${s.backend}: ${s.reason}`);
   return lines.join('\n');
 }

@@ -11,6 +11,8 @@ export const VIEW_TABS = [
   'invariance',
   'correspond',
   'explain',
+  'evolution',
+  'compare',
 ] as const;
 export type ViewTab = (typeof VIEW_TABS)[number];
 

@@ -6,6 +6,11 @@ import type { BackendName, LayerType, Prediction, ProjectionMethod, ProjectionMo
 import type { ModelSource, ModelWorkerApi } from './modelApi';
 import type { VisualizerApi } from './visualizerApi';
 import type { Top9WorkerApi } from './top9Api';
+import type { CorrespondWorkerApi } from './correspondApi';
+import type { InvarianceWorkerApi } from './invarianceApi';
+import type { EvolutionWorkerApi } from './evolutionApi';
+import type { ExplainWorkerApi } from './explainApi';
+import type { CompareWorkerApi } from './compareApi';
 
 export type { BackendName, Prediction, ProjectionMethod, ProjectionMode };
 
@@ -82,6 +87,8 @@ export interface BackendInfo {
   threads: number | null;
   /** The backend that stopped working before this one was started in its place. */
   lost?: LostBackend;
+  /** GPU backends ranked after wasm in the automatic choice: their adapter is a CPU emulation (SwiftShader). */
+  demoted?: BackendName[];
 }
 
 export interface InitOptions {
@@ -167,6 +174,16 @@ export interface ProjectionResult extends RgbaPixels {
   ms: number;
 }
 
+/** What readForTest reads: a layer's output for the current image, or a projection before rendering. */
+export type RawReadRequest =
+  { kind: 'activations'; layer: string } | { kind: 'projection'; request: ProjectionRequest };
+
+/** Raw float32 values and their shape ([H, W, C] maps, [units], or a projection's [H, W, 3]). */
+export interface RawValues {
+  shape: number[];
+  data: Float32Array;
+}
+
 export interface WorkerMemory {
   numTensors: number;
   numBytes: number;
@@ -181,16 +198,27 @@ export const SUPERSEDED = 'SupersededError';
  */
 export const WORKER_LOST = 'WorkerLostError';
 
-export interface LensWorkerApi extends VisualizerApi, Top9WorkerApi, ModelWorkerApi {
+export interface LensWorkerApi
+  extends
+    VisualizerApi,
+    Top9WorkerApi,
+    CorrespondWorkerApi,
+    ModelWorkerApi,
+    InvarianceWorkerApi,
+    EvolutionWorkerApi,
+    ExplainWorkerApi,
+    CompareWorkerApi {
   /**
    * Chooses a backend and loads the model. Call once, before anything else; calls made before it finished
    * wait for it. `onBackendLost` is called (with the reason, in words) if the backend stops working: the
-   * WebGPU device was lost. The worker is then of no further use: start a new one.
+   * WebGPU device was lost. The worker is then of no further use: start a new one. `prefetched` hands over
+   * model files the page began downloading before the worker started (by absolute URL; null: none).
    */
   init(
     options: InitOptions,
     onProgress?: (fraction: number) => void,
     onBackendLost?: (reason: string) => void,
+    prefetched?: (url: string) => Promise<ArrayBuffer | null>,
   ): Promise<InitResult>;
   /** Decodes an image file and runs the forward pass; the analysis is cached until the next image. */
   setImage(file: Blob, name: string): Promise<ImageResult>;
@@ -202,4 +230,6 @@ export interface LensWorkerApi extends VisualizerApi, Top9WorkerApi, ModelWorker
   memory(): Promise<WorkerMemory>;
   /** For tests: destroys the WebGPU device, as a lost GPU would. False when the backend is not webgpu. */
   loseDeviceForTest(): Promise<boolean>;
+  /** For tests: the raw numbers behind a view of the current image, to compare with the command line's. */
+  readForTest(imageId: number, request: RawReadRequest): Promise<RawValues>;
 }

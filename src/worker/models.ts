@@ -9,13 +9,13 @@
 import {
   createModel,
   decodeWeights,
-  loadModel,
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
   resolveSpec,
   type ManifestEntry,
   type ModelJson,
   type ModelSpec,
+  parseModelJson,
   type WeightDtype,
   type WeightMap,
   type ZfModel,
@@ -58,25 +58,95 @@ export class ModelLoadError extends Error {
   override name = 'ModelLoadError';
 }
 
-function fetchReader(base: string) {
-  return async (path: string): Promise<ArrayBuffer> => {
+/** Shards fetched ahead of the one being decoded: a served model downloads in parallel, never all at once. */
+export const SHARD_LOOKAHEAD = 2;
+
+/**
+ * Files the page began downloading before the worker asked (see ./modelPrefetch.ts), by absolute URL: each
+ * is handed over once; null when the page has none (then the worker fetches it).
+ */
+export type PrefetchedFile = (url: string) => Promise<ArrayBuffer | null>;
+
+async function fetchBytes(url: URL): Promise<ArrayBuffer> {
+  const response = await fetch(url);
+  // A static server's SPA fallback answers a missing file with index.html and status 200.
+  const html = (response.headers.get('content-type') ?? '').includes('text/html');
+  if (!response.ok || html) {
+    throw new Error(`could not load the model file ${url.pathname} (HTTP ${response.status})`);
+  }
+  return response.arrayBuffer();
+}
+
+/** The shard paths a model.json lists, in the order they are read; [] when it cannot be read as one. */
+function shardPaths(json: ArrayBuffer): string[] {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(json)) as { weightsManifest?: { paths?: unknown }[] };
+    return (parsed.weightsManifest ?? []).flatMap((g) =>
+      Array.isArray(g.paths) ? g.paths.filter((p): p is string => typeof p === 'string') : [],
+    );
+  } catch {
+    // The decoder reports a malformed model.json with its own words.
+    return [];
+  }
+}
+
+/**
+ * Reads a served model folder: the page's early downloads first, else fetch. Once model.json is read, the
+ * next SHARD_LOOKAHEAD shards are requested while the current one decodes, so the shards do not wait for
+ * each other.
+ */
+function fetchReader(base: string, prefetched?: PrefetchedFile) {
+  const started = new Map<string, Promise<ArrayBuffer>>();
+  let order: string[] = [];
+  const get = (path: string): Promise<ArrayBuffer> => {
     const url = new URL(path, base);
-    const response = await fetch(url);
-    // A static server's SPA fallback answers a missing file with index.html and status 200.
-    const html = (response.headers.get('content-type') ?? '').includes('text/html');
-    if (!response.ok || html) {
-      throw new Error(`could not load the model file ${url.pathname} (HTTP ${response.status})`);
+    if (!prefetched) return fetchBytes(url);
+    return prefetched(url.href).then(
+      (early) => early ?? fetchBytes(url),
+      () => fetchBytes(url),
+    );
+  };
+  const ahead = (from: number) => {
+    for (const path of order.slice(from, from + SHARD_LOOKAHEAD)) {
+      if (started.has(path)) continue;
+      const p = get(path);
+      // Awaited when its turn comes; one never asked for (the decode failed first) must not go unhandled.
+      p.catch(() => undefined);
+      started.set(path, p);
     }
-    return response.arrayBuffer();
+  };
+  return async (path: string): Promise<ArrayBuffer> => {
+    const early = started.get(path);
+    started.delete(path);
+    const index = order.indexOf(path);
+    if (index >= 0) ahead(index + 1);
+    const bytes = await (early ?? get(path));
+    if (path === 'model.json' && order.length === 0) {
+      order = shardPaths(bytes);
+      ahead(0);
+    }
+    return bytes;
   };
 }
 
-/** Loads a model from a served folder or from IndexedDB. */
-export async function loadModelSource(source: ModelSource, onProgress: Progress): Promise<ZfModel> {
+/** A model's spec and decoded weights: everything but its tensors, which need the backend. */
+interface DecodedModel {
+  spec: ModelSpec;
+  weights: WeightMap;
+}
+
+/** Reads and decodes a model from a served folder or from IndexedDB (no backend needed). */
+async function decodeSource(
+  source: ModelSource,
+  onProgress: Progress,
+  prefetched?: PrefetchedFile,
+): Promise<DecodedModel> {
   const report = (fraction: number) => onProgress?.({ stage: 'loading', fraction });
   report(0);
   if (source.kind === 'url') {
-    return (await loadModel(fetchReader(source.url), report)).model;
+    const read = fetchReader(source.url, prefetched);
+    const json = parseModelJson(new TextDecoder().decode(await read('model.json')));
+    return { spec: json.spec, weights: await decodeWeights(json, read, report) };
   }
   if (source.kind === 'session') {
     throw new ModelLoadError('a model that was not stored cannot be loaded again: import its file again');
@@ -93,11 +163,21 @@ export async function loadModelSource(source: ModelSource, onProgress: Progress)
     );
   const json = entry.modelJson;
   const weights = await decodeWeights(json, (path) => readStoredShard(source.id, path), report);
+  return { spec: json.spec, weights };
+}
+
+/** Creates a decoded model's tensors (on the backend chosen) and lets go of its decoded weights. */
+function build({ spec, weights }: DecodedModel): ZfModel {
   try {
-    return createModel(json.spec, weights);
+    return createModel(spec, weights);
   } finally {
     weights.clear();
   }
+}
+
+/** Loads a model from a served folder or from IndexedDB. */
+export async function loadModelSource(source: ModelSource, onProgress: Progress): Promise<ZfModel> {
+  return build(await decodeSource(source, onProgress));
 }
 
 /** What an import produced before it is swapped in. */
@@ -347,27 +427,44 @@ export interface ModelContext {
   reanalyse(): Promise<ImageResult | null>;
 }
 
+/** The model loaded at start, and why the one asked for was not (`fallback`), if it was not. */
+export interface InitialModel {
+  model: ZfModel;
+  source: ModelSource;
+  fallback?: string;
+}
+
 /**
- * Loads `options.model` at start, falling back to the model at `options.modelUrl` if it fails (`fallback`:
- * why it failed).
+ * Starts loading `options.model` (else the model at `options.modelUrl`) at once: its files download and its
+ * weights decode while the backend starts, which the tensors need (`create`, called once the backend runs).
+ * If the model asked for fails, the one at `options.modelUrl` is loaded instead (`fallback`: why it failed).
  */
-export async function loadInitialModel(
+export function startInitialModel(
   options: InitOptions,
   onProgress: (fraction: number) => void,
-): Promise<{ model: ZfModel; source: ModelSource; fallback?: string }> {
+  prefetched?: PrefetchedFile,
+): { create(): Promise<InitialModel> } {
   const fallbackSource: ModelSource = { kind: 'url', id: 'default', url: options.modelUrl };
-  const wanted = options.model;
   const progress = (p: ModelProgress) => onProgress(p.fraction);
-  if (wanted && !(wanted.kind === 'url' && wanted.url === options.modelUrl)) {
-    try {
-      return { model: await loadModelSource(wanted, progress), source: wanted };
-    } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
-      const model = await loadModelSource(fallbackSource, progress);
-      return { model, source: fallbackSource, fallback: why };
-    }
-  }
-  return { model: await loadModelSource(fallbackSource, progress), source: fallbackSource };
+  const wanted =
+    options.model && !(options.model.kind === 'url' && options.model.url === options.modelUrl)
+      ? options.model
+      : null;
+  const first = decodeSource(wanted ?? fallbackSource, progress, prefetched);
+  // Settled only when create() is called (the backend started): no unhandled rejection before that.
+  first.catch(() => undefined);
+  return {
+    async create() {
+      if (!wanted) return { model: build(await first), source: fallbackSource };
+      try {
+        return { model: build(await first), source: wanted };
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        const model = build(await decodeSource(fallbackSource, progress, prefetched));
+        return { model, source: fallbackSource, fallback: why };
+      }
+    },
+  };
 }
 
 export function createModelApi(ctx: ModelContext): ModelWorkerApi {

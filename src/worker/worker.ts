@@ -2,11 +2,9 @@
  * The compute worker: owns the model, every tensor and the cached analysis of the current image. The UI talks
  * to it through the typed comlink API in ./api.ts and only ever receives typed arrays.
  */
-import './backends';
 import * as Comlink from 'comlink';
 import {
   analyse,
-  BACKEND_ORDER,
   chooseBackend,
   featureMapsToRgba,
   findLayer,
@@ -18,6 +16,7 @@ import {
   topClasses,
   warmShapes,
   isSoftwareAdapter,
+  project,
   type Analysis,
   type BackendChoice,
   type Prediction,
@@ -26,15 +25,26 @@ import {
 } from '../engine';
 import type { Tensor2D, Tensor4D } from '../engine/tf';
 import { aroundCalls } from './aroundCalls';
-import { describeWebGpuAdapter, diagnoseWebGpu, wasmThreads } from './backends';
+import {
+  automaticBackendOrder,
+  describeWebGpuAdapter,
+  diagnoseWebGpu,
+  loadBackend,
+  wasmThreads,
+} from './backends';
 import { decodeImage } from './decode';
 import { DEVICE_LOSS_GRACE_MS, loseDevice, mayBeDeviceLoss, watchDeviceLoss } from './deviceLoss';
 import { LatestWinsQueue, SupersededError, WorkerLostError } from './queue';
-import { createModelApi, loadInitialModel } from './models';
+import { createModelApi, startInitialModel, type PrefetchedFile } from './models';
 import { createVisualizerApi, lastConvLayer, OCCLUSION_MAX_BATCH } from './occlusion';
 import { renderProjection } from './projection';
 import { createTop9Handlers } from './top9';
+import { createCorrespondApi } from './correspondApi';
+import { createInvarianceHandlers } from './invarianceApi';
+import { createEvolutionHandlers } from './evolutionApi';
+import { createCompareApi } from './compareApi';
 import { TOP9_BATCH } from './top9Api';
+import { BACKEND_ONLY_CALLS, createExplainApi } from './explainApi';
 import {
   fallbackBackends,
   type FeatureMapsResult,
@@ -44,6 +54,7 @@ import {
   type LensWorkerApi,
   type MapLayerInfo,
   type ModelInfo,
+  type RawValues,
   type WorkerMemory,
 } from './api';
 
@@ -51,6 +62,9 @@ const TOP_K = 5;
 
 let model: ZfModel | null = null;
 let initialising: Promise<InitResult> | null = null;
+/** Resolves once start() has chosen a backend: what the calls that need no model wait for. */
+let backendChosen: (() => void) | null = null;
+const backendReady = new Promise<void>((resolve) => (backendChosen = resolve));
 /** Why the backend stopped working (the WebGPU device was lost), or null while it works. */
 let lostReason: string | null = null;
 /** Settles with the reason when the backend's device is lost; null when it is not watched (not webgpu). */
@@ -134,21 +148,26 @@ async function start(
   options: InitOptions,
   onProgress?: (fraction: number) => void,
   onBackendLost?: (reason: string) => void,
+  prefetched?: PrefetchedFile,
 ): Promise<InitResult> {
+  // The model's files download (and its weights decode) while the backend starts.
+  const loading = startInitialModel(options, (f) => void onProgress?.(f), prefetched);
+  const automatic = options.after || options.backend ? null : await automaticBackendOrder();
   const order = options.after
     ? fallbackBackends(options.after.backend)
     : options.backend
       ? [options.backend]
-      : BACKEND_ORDER;
+      : (automatic?.order ?? []);
   let choice: BackendChoice;
   try {
-    choice = await chooseBackend(order);
+    choice = await chooseBackend(order, loadBackend);
   } catch (e) {
     const why = order.includes('webgpu') ? await diagnoseWebGpu() : null;
     throw new Error(`${e instanceof Error ? e.message : String(e)}${why ? ` (webgpu: ${why})` : ''}`, {
       cause: e,
     });
   }
+  backendChosen?.();
   deviceLost = watchDeviceLoss((reason) => {
     lostReason ??= reason;
     void onBackendLost?.(reason);
@@ -160,7 +179,7 @@ async function start(
   for (const skipped of choice.skipped) {
     if (skipped.backend === 'webgpu') skipped.reason = (await diagnoseWebGpu()) ?? skipped.reason;
   }
-  const loaded = await loadInitialModel(options, (f) => void onProgress?.(f));
+  const loaded = await loading.create();
   model = loaded.model;
   // On a real GPU every new batch shape compiles pipelines: pay that now, not in the first click. (On a
   // software GPU a warm-up would cost seconds per shape; on the CPU backends there is nothing to compile.)
@@ -171,6 +190,7 @@ async function start(
       ...choice,
       forced: options.after ? null : options.backend,
       adapter,
+      ...(automatic && automatic.demoted.length > 0 ? { demoted: automatic.demoted } : {}),
       threads: choice.backend === 'wasm' ? wasmThreads() : null,
       ...(options.after ? { lost: options.after } : {}),
     },
@@ -228,8 +248,8 @@ async function adoptPixels(
 }
 
 const api: LensWorkerApi = {
-  init(options, onProgress, onBackendLost) {
-    initialising ??= start(options, onProgress, onBackendLost).catch((e: unknown) => {
+  init(options, onProgress, onBackendLost, prefetched) {
+    initialising ??= start(options, onProgress, onBackendLost, prefetched).catch((e: unknown) => {
       initialising = null;
       throw e;
     });
@@ -274,7 +294,17 @@ const api: LensWorkerApi = {
 
   ...createVisualizerApi({ requireModel, requireImage, queue }),
 
+  ...createExplainApi({ requireModel, requireImage, queue }),
+
   ...createTop9Handlers({ model: requireModel, queue, adopt: adoptPixels }),
+
+  ...createCorrespondApi({ requireModel }),
+
+  ...createEvolutionHandlers(),
+
+  ...createInvarianceHandlers({ requireModel, requireImage }),
+
+  ...createCompareApi({ requireModel, requireImage, queue }),
 
   ...createModelApi({
     queue,
@@ -296,6 +326,27 @@ const api: LensWorkerApi = {
   async loseDeviceForTest() {
     return loseDevice();
   },
+
+  readForTest(imageId, request) {
+    return queue.run('read-for-test', async (): Promise<RawValues> => {
+      const m = requireModel();
+      const pass = requireImage(imageId).pass;
+      const values =
+        request.kind === 'projection'
+          ? project(m, pass, { ...request.request })
+          : tf.tidy(() => {
+              const y = pass.outputs[findLayer(m.layers, request.layer).index];
+              if (!y) throw new Error(`the forward pass kept no output for ${request.layer}`);
+              return tf.squeeze(y, [0]);
+            });
+      try {
+        const data = (await values.data()) as Float32Array;
+        return Comlink.transfer({ shape: [...values.shape], data }, [data.buffer]);
+      } finally {
+        values.dispose();
+      }
+    });
+  },
 };
 
 /**
@@ -306,7 +357,10 @@ const api: LensWorkerApi = {
  */
 Comlink.expose(
   aroundCalls(api, async (name, call) => {
-    if (name !== 'init') await initialising?.catch(() => undefined);
+    if (BACKEND_ONLY_CALLS.has(name)) {
+      // The explainer needs only the backend: it does not wait for the model to load (or fail to).
+      await Promise.race([backendReady, initialising?.catch(() => undefined)]);
+    } else if (name !== 'init') await initialising?.catch(() => undefined);
     try {
       return await call();
     } catch (e) {

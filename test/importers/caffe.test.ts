@@ -6,8 +6,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { caffeZfLayers } from '../../src/engine/model/zfnet';
 import type { LayerSpec } from '../../src/engine/model/spec';
+import protobuf from 'protobufjs';
 import { importCaffe, ImportError, parsePrototxt, type ImportResult } from '../../src/importers';
+import { caffeRoot, V1_LAYER_TYPES } from '../../src/importers/caffeProto';
 import {
+  caffeNetParameter,
   caffeNetToOnnx,
   caffeZfNet,
   toCaffemodel,
@@ -133,6 +136,52 @@ describe('Caffe ZF', () => {
       prototxt: toPrototxt(net, 'v2'),
     });
     for (const [name, values] of packed.weights) expect(unpacked.weights.get(name), name).toEqual(values);
+  });
+});
+
+describe("the importer's schema against caffe.proto (test/fixtures/caffe.proto)", () => {
+  /** Every message type under a namespace, by full name. */
+  function messages(ns: protobuf.NamespaceBase, out = new Map<string, protobuf.Type>()) {
+    for (const nested of ns.nestedArray) {
+      if (nested instanceof protobuf.Type) out.set(nested.fullName, nested);
+      if (nested instanceof protobuf.Namespace || nested instanceof protobuf.Type) messages(nested, out);
+    }
+    return out;
+  }
+  const fixture = caffeNetParameter().root;
+  fixture.resolveAll();
+  const importer = caffeRoot('packed');
+
+  it('declares every message and field the fixtures write, with the same numbers and types', () => {
+    const theirs = messages(importer);
+    let compared = 0;
+    for (const [name, type] of messages(fixture)) {
+      const mine = theirs.get(name);
+      expect(mine, `${name} is missing from the importer's schema`).toBeDefined();
+      for (const field of type.fieldsArray) {
+        const other = mine!.fields[field.name];
+        // Fields the importer does not declare are skipped when decoding: only a few settings of no use to it.
+        if (!other) continue;
+        other.resolve();
+        field.resolve();
+        expect({ id: other.id, type: other.type, repeated: other.repeated }, `${name}.${field.name}`).toEqual(
+          { id: field.id, type: field.type, repeated: field.repeated },
+        );
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(150);
+  });
+
+  it("reads V1 layer types by caffe.proto's enum numbers", () => {
+    const v1 = fixture.lookupEnum('caffe.V1LayerParameter.LayerType').values;
+    const special: Record<string, string> = { SOFTMAX_LOSS: 'SoftmaxWithLoss' };
+    for (const [number, type] of Object.entries(V1_LAYER_TYPES)) {
+      const name = Object.keys(v1).find((k) => v1[k] === Number(number));
+      expect(name, `V1 layer type ${number}`).toBeDefined();
+      const want = special[name!] ?? name!.replace(/_/g, '').toLowerCase();
+      expect(special[name!] ? type : type.toLowerCase(), `V1 layer type ${number} (${name})`).toBe(want);
+    }
   });
 });
 

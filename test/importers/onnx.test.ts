@@ -1,7 +1,8 @@
 /**
  * ONNX import against onnxruntime-node: the ONNX Model Zoo's ZFNet-512 graph (exact layout and names, reduced
  * widths, full 224x224 geometry) and small variants covering every supported construct. Each imported model is
- * run by the engine (tfjs wasm) and compared layer by layer with onnxruntime on the same file.
+ * run by the engine (tfjs wasm; the ZFNet-512 graph also on cpu and webgpu) and compared layer by layer with
+ * onnxruntime on the same file.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, type Tensor4D } from '../../src/engine/tf';
@@ -19,7 +20,7 @@ import {
   type InitOptions,
   type Zfnet512Widths,
 } from '../fixtures/onnxBuilder';
-import { useBackend, maxAbsDiff } from '../helpers';
+import { maxAbsDiff, NODE_BACKENDS, useBackend } from '../helpers';
 import { compareWithOrt, randomInput, runEngine, runOrt } from './harness';
 
 const TOL_PROB = 1e-4;
@@ -82,16 +83,26 @@ describe('ZFNet-512 (ONNX Model Zoo layout)', () => {
     expect(result.warnings).toEqual([]);
   });
 
-  it('matches onnxruntime on every layer and on the probabilities', async () => {
-    const cmp = await compareWithOrt(
-      result,
-      { bytes: model.bytes, inputName: 'gpu_0/data_0' },
-      randomInput(224, 224),
-    );
-    expect(cmp.layers.map((l) => l.layer)).toEqual(result.spec.layers.map((l) => l.name));
-    for (const l of cmp.layers) expect(l.relL2, `${l.layer} vs ${l.tensor}`).toBeLessThanOrEqual(TOL_LAYER);
-    expect(cmp.finalMaxAbs).toBeLessThanOrEqual(TOL_PROB);
-  });
+  // On every backend the engine runs on in Node (webgpu: Dawn, on SwiftShader here).
+  it.each(NODE_BACKENDS)(
+    'matches onnxruntime on every layer and on the probabilities on %s',
+    async (backend) => {
+      await useBackend(backend);
+      try {
+        const cmp = await compareWithOrt(
+          result,
+          { bytes: model.bytes, inputName: 'gpu_0/data_0' },
+          randomInput(224, 224),
+        );
+        expect(cmp.layers.map((l) => l.layer)).toEqual(result.spec.layers.map((l) => l.name));
+        for (const l of cmp.layers)
+          expect(l.relL2, `${l.layer} vs ${l.tensor}`).toBeLessThanOrEqual(TOL_LAYER);
+        expect(cmp.finalMaxAbs).toBeLessThanOrEqual(TOL_PROB);
+      } finally {
+        await useBackend('wasm');
+      }
+    },
+  );
 
   it("applies the zoo's preprocessing: RGB means subtracted, then BGR", async () => {
     // An RGB image through the engine's own preprocessing vs the zoo recipe fed to onnxruntime.

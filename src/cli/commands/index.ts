@@ -13,6 +13,8 @@ import { runCommand } from './run';
 import { invarianceCommand } from './invariance';
 import { correspondCommand } from './correspond';
 import { explainCommand } from './explain';
+import { evolutionCommand } from './evolution';
+import { spectrumCommand } from './spectrum';
 
 export const COMMANDS: readonly Command[] = [
   infoCommand,
@@ -28,4 +30,6 @@ export const COMMANDS: readonly Command[] = [
   invarianceCommand,
   correspondCommand,
   explainCommand,
+  evolutionCommand,
+  spectrumCommand,
 ];

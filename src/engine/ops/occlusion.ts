@@ -238,7 +238,14 @@ export async function occlusionMap(
     );
   }
   const last = model.layers.length - 1;
-  const classes = channelsOf(model.layers[last]!);
+  const lastLayer = model.layers[last]!;
+  // A feature-only model (a checkpoint of a series) has maps, not class scores, at its end.
+  if (lastLayer.outShape.length !== 1) {
+    throw new SpecError(
+      `model "${model.spec.name}" has no classifier (its last layer, ${lastLayer.spec.name}, outputs feature maps), so there are no class probabilities to map`,
+    );
+  }
+  const classes = channelsOf(lastLayer);
   if (!Number.isInteger(options.classIndex) || options.classIndex < 0 || options.classIndex >= classes) {
     throw new SpecError(`class ${options.classIndex} is out of range (0..${classes - 1})`);
   }
