@@ -34,6 +34,56 @@ export default tseslint.config(
     rules: { ...reactHooks.configs.recommended.rules },
   },
   {
+    // The engine's public surface: outside the engine and the worker that runs it (src/worker/host), code
+    // imports the engine only through engine/index.ts (`../engine`) or, for values on the main thread,
+    // engine/plain.ts (the tensor-free part: importing engine/index.ts there would put TensorFlow.js into the
+    // page's bundle). The page's code (state, ui, the worker's client and protocol) imports only types from
+    // engine/index.ts; the CLI may import anything from it.
+    files: [
+      'src/state/**/*.{ts,tsx}',
+      'src/ui/**/*.{ts,tsx}',
+      'src/worker/client/**/*.ts',
+      'src/worker/protocol/**/*.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+engine/(?!plain$)',
+              message: 'Import the engine through ../engine (types) or ../engine/plain (values).',
+            },
+            {
+              regex: '^(\\.\\./)+engine$',
+              allowTypeImports: true,
+              message:
+                'On the main thread import engine values from ../engine/plain (../engine loads TensorFlow.js).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/cli/**/*.ts'],
+    // The Compare command is being finished separately; it moves to ../../engine with it.
+    ignores: ['src/cli/commands/spectrum.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+engine/',
+              message: 'Import the engine through its public surface, ../engine (engine/index.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The engine never reads GPU memory synchronously.
     files: ['src/engine/**/*.ts', 'src/worker/**/*.ts'],
     rules: {

@@ -77,8 +77,11 @@ function tfjsWasmThreads(): Plugin {
 }
 
 // The app is static: `vite build` writes dist/, the default model is copied from public/models/.
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   plugins: [react(), contentSecurityPolicy()],
+  // Test-only hooks (src/state/testHook.ts, the worker's *ForTest calls) are built in only with
+  // `--mode test` (the e2e suite's builds); elsewhere the constant is false and they are dropped as dead code.
+  define: { __TEST_HOOKS__: JSON.stringify(mode === 'test') },
   // The compute worker imports the engine and tfjs; an ES-module worker keeps code splitting.
   worker: { format: 'es', plugins: () => [tfjsWasmThreads()] },
   // The dev server's dependency scan does not follow the worker; naming its dependencies up front avoids a
@@ -100,4 +103,4 @@ export default defineConfig({
   },
   preview: { port: 4173, strictPort: true, headers: ISOLATION_HEADERS },
   server: { port: 5173, strictPort: true, headers: ISOLATION_HEADERS },
-});
+}));

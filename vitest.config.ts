@@ -10,6 +10,8 @@ if (!process.env.VK_ICD_FILENAMES && existsSync(`${chromiumLib}/vk_swiftshader_i
 }
 
 export default defineConfig({
+  // Unit tests see the test-only hooks, as the e2e builds do (vite.config.ts).
+  define: { __TEST_HOOKS__: 'true' },
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',

@@ -97,7 +97,8 @@ async function once(page: Page, url: string, png: Buffer, dist: string): Promise
   const backend = (await page.getByTestId('backend').textContent()) ?? '?';
   const t0 = await page.evaluate(() => performance.now());
   await page.getByTestId('image-input').setInputFiles({ name: 'p.png', mimeType: 'image/png', buffer: png });
-  await page.waitForFunction(() => window.__zfLens?.snapshot().maps !== null, null, {
+  // The feature-map grid appears once the image's maps are drawn (a production build has no test hook).
+  await page.waitForFunction(() => document.querySelector('[data-testid="fmap-grid"]') !== null, null, {
     polling: 5,
     timeout: 180_000,
   });

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { VIEW_TABS, type ViewTab } from '../src/ui/urlState';
+import { VIEW_TABS, type ViewTab } from '../src/state/urlState';
 import { dropFile, makePng, readCanvas, waitIdle, type OcclusionSnapshot } from './helpers';
 
 const served = JSON.parse(readFileSync('public/models/default/model.json', 'utf8')) as {

@@ -140,7 +140,25 @@ test('a layer and channel named in the address, and an image picked early, are a
   });
   await expect(page.getByTestId('image-caption')).toContainText('waiting for the model');
   await expectRealPicture(page, 'input-canvas', 224, 224);
+  // An occlusion map and a top-9 scan can be asked for before the first Ready; each says it waits.
+  await page.getByTestId('tab-occlusion').click();
+  await page.getByTestId('occlusion-size').fill('56');
+  await page.getByTestId('occlusion-stride').fill('56');
+  await page.getByTestId('occlusion-run').click();
+  await expect(page.getByTestId('occlusion-status')).toHaveText(
+    'Waits for the model: the map is computed once it is loaded.',
+  );
+  await page.getByTestId('tab-top9').click();
+  const count = page.getByTestId('top9-count');
+  await count.fill('4');
+  await count.press('Enter');
+  await page.getByTestId('top9-scan').click();
+  await expect(page.getByTestId('top9-status')).toHaveText(
+    'Waits for the model: the scan starts once it is loaded.',
+  );
+  await expect(page.getByTestId('top9-scan')).toBeDisabled();
   expect((await snapshot(page)).phase).toBe('loading-model');
+  await page.getByTestId('tab-features').click();
 
   await expect(page.getByTestId('status')).toHaveText('Ready');
   await expect(page.getByTestId('fmap-grid')).toHaveAttribute('data-layer', deepLayer);
@@ -157,6 +175,19 @@ test('a layer and channel named in the address, and an image picked early, are a
   });
   await expect(page.getByTestId('projection-canvas')).toHaveAttribute('data-layer', deepLayer);
   expect(page.url()).toContain(`layer=${deepLayer}&channel=3`);
+  // What waited ran on the picked image: a 4 x 4 occlusion map and the 4-image scan of the chosen layer.
+  await expect
+    .poll(() => page.evaluate(() => window.__zfLens!.occlusion()?.final ?? false), { timeout: 60_000 })
+    .toBe(true);
+  expect(await page.evaluate(() => window.__zfLens!.occlusion())).toMatchObject({
+    rows: 4,
+    cols: 4,
+    done: 16,
+    cancelled: false,
+  });
+  await page.getByTestId('tab-top9').click();
+  await expect(page.getByTestId('top9-panel')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(page.getByTestId('top9-progress-text')).toContainText('4/4 images');
 });
 
 test('a camera started while the model loads shows it waits, then its frames are analysed', async ({
@@ -217,7 +248,9 @@ test('while another model loads: an image dropped, an occlusion map and a top-9 
   await page.getByTestId('occlusion-run').click();
   await page.getByTestId('tab-top9').click();
   await page.getByTestId('top9-scan').click();
-  await expect(page.getByTestId('top9-panel')).toContainText('The scan starts when the model is loaded.');
+  await expect(page.getByTestId('top9-status')).toHaveText(
+    'Waits for the model: the scan starts once it is loaded.',
+  );
   expect((await snapshot(page)).model).toBe(TINY);
 
   // Once the default model is loaded: the dropped image is the current one, analysed on it; the scan and the

@@ -151,7 +151,7 @@ export function workerTensors(page: Page): Promise<number> {
 
 /** The app's test hook (window.__zfLens), typed by its own declaration. */
 export type { LensSnapshot } from '../src/state/testHook';
-export type { OcclusionSnapshot } from '../src/state/visualizerSync';
+export type { OcclusionSnapshot } from '../src/state/testHook';
 
 /** Animation frames the page paints in `ms` milliseconds (a busy main thread paints few or none). */
 export function framesIn(page: Page, ms: number): Promise<number> {

@@ -1,5 +1,5 @@
 /**
- * The full visualizer end to end, on wasm (WebGPU here is a CPU emulation): occlusion maps with all five
+ * The occlusion and filters views end to end, on wasm (WebGPU here is a CPU emulation): occlusion maps with all five
  * panels (panel (c) with the map's projections in other images), linked views, cancelling, the layer-1
  * filters, `[` / `]`, the feature-map sort and the view in the address.
  */

@@ -1,13 +1,19 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createLensStore, LensStoreContext } from './state/store';
-import { initialModelSource, installModelsTestHook } from './state/modelsSlice';
-import { installTestHook } from './state/testHook';
-import { installVisualizerSync } from './state/visualizerSync';
-import { App } from './ui/App';
-import { BACKEND_NAMES, parseBackendName } from './worker/api';
-import { startWorkerHost, workerCallback } from './worker/client';
-import { prefetchModel } from './worker/modelPrefetch';
+import { initialModelSource } from './state/modelLibrarySlice';
+import { installModelsTestHook, installTestHook } from './state/testHook';
+import { installUrlSync } from './state/urlSync';
+import { App } from './ui/shell/App';
+import {
+  BACKEND_NAMES,
+  parseBackendName,
+  type LensWorkerApi,
+  type TestWorkerApi,
+} from './worker/protocol/api';
+import * as Comlink from 'comlink';
+import { startWorkerHost, workerCallback } from './worker/client/client';
+import { prefetchModel } from './worker/client/modelPrefetch';
 import './ui/styles.css';
 
 const params = new URLSearchParams(window.location.search);
@@ -32,6 +38,7 @@ const store = createLensStore({
   modelUrl,
   backend,
   callback: workerCallback,
+  transfer: Comlink.transfer,
   ...(initialModel ? { initialModel } : {}),
   ...(prefetch ? { prefetch } : {}),
 });
@@ -42,9 +49,13 @@ if (requested && !backend) {
       `Unknown backend "${requested}" in the address; choosing automatically (${BACKEND_NAMES.join(' → ')}).`,
     );
 }
-installTestHook(store, worker.api);
-installVisualizerSync(store);
-installModelsTestHook();
+// Test builds only (`vite build --mode test`, which the e2e suite uses): a production build has
+// `__TEST_HOOKS__` false, and the hooks (and the worker's test calls) are left out of its bundles.
+if (__TEST_HOOKS__) {
+  installTestHook(store, worker.api as Comlink.Remote<LensWorkerApi & TestWorkerApi>);
+  installModelsTestHook();
+}
+installUrlSync(store);
 void store.getState().loadModel();
 void store.getState().refreshModels();
 

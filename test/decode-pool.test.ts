@@ -1,5 +1,5 @@
 /**
- * The top-9 scan's image-decoding workers (src/worker/decodePool.ts on workerPool.ts), with workers made of message channels
+ * The top-9 scan's image-decoding workers (src/worker/host/decodePool.ts on workerPool.ts), with workers made of message channels
  * running the real worker side (scanInput on probe images): the values equal decoding in place, requests are
  * spread over the workers, a worker that fails never stalls a request (it is decoded in place), and an
  * image's own error reaches the caller with its message.
@@ -7,11 +7,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Comlink from 'comlink';
 import type { Preprocessing } from '../src/engine/model/spec';
-import { DecodePool, decodeWorkerCount } from '../src/worker/decodePool';
-import type { DecodeWorkerApi } from '../src/worker/decodeWorker';
-import { inputRgb, scanInput } from '../src/worker/scanInput';
+import { DecodePool, decodeWorkerCount } from '../src/worker/host/decodePool';
+import type { DecodeWorkerApi } from '../src/worker/host/decodeWorker';
+import { inputRgb, scanInput } from '../src/worker/host/scanInput';
 import { normaliseRgb } from '../src/engine/model/pixels';
-import type { Top9ImageRef } from '../src/worker/top9Api';
+import type { Top9ImageRef } from '../src/worker/protocol/top9Api';
 
 const prep: Preprocessing = { inputSize: [40, 36], mean: [104, 117, 123], scale: 0.5, channelOrder: 'bgr' };
 const probe = (index: number): Top9ImageRef => ({ kind: 'probe', seed: 3, index });

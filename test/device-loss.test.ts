@@ -17,13 +17,18 @@ import {
   type ModelInfo,
   type ProjectionRequest,
   type ProjectionResult,
-} from '../src/worker/api';
-import { aroundCalls } from '../src/worker/aroundCalls';
-import { describeDeviceLoss, loseDevice, mayBeDeviceLoss, watchDeviceLoss } from '../src/worker/deviceLoss';
-import { createSwitchable } from '../src/worker/switchable';
-import type { ModelSource } from '../src/worker/modelApi';
-import { SupersededError, WorkerLostError } from '../src/worker/queue';
-import { isSuperseded, isWorkerLost } from '../src/worker/client';
+} from '../src/worker/protocol/api';
+import { aroundCalls } from '../src/worker/host/aroundCalls';
+import {
+  describeDeviceLoss,
+  loseDevice,
+  mayBeDeviceLoss,
+  watchDeviceLoss,
+} from '../src/worker/host/deviceLoss';
+import { createSwitchable } from '../src/worker/client/switchable';
+import type { ModelSource } from '../src/worker/protocol/modelApi';
+import { SupersededError, WorkerLostError } from '../src/worker/protocol/api';
+import { isSuperseded, isWorkerLost } from '../src/worker/client/client';
 import { backendLostNotice, modelAfterRestartNote, reloadableSource } from '../src/state/backendLoss';
 import { createLensStore, type LensStore } from '../src/state/store';
 import { useBackend } from './helpers';
@@ -367,6 +372,7 @@ function fakeStore(model?: ModelSource) {
     modelUrl: MODEL_URL,
     backend: null,
     callback: (fn) => fn,
+    transfer: (value) => value,
     ...(model ? { initialModel: { source: model, from: 'address' as const } } : {}),
   });
   return { store, workers };

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
 import { featureMapsToRgba, projectionToRgba } from '../src/engine/ops/render';
-import { activeBounds } from '../src/worker/bounds';
+import { activeBounds } from '../src/worker/host/bounds';
 import {
   categoryColour,
   colourBarRgba,
@@ -14,7 +14,7 @@ import {
   labelMapRgba,
   VIRIDIS,
   viridis,
-} from '../src/ui/colormap';
+} from '../src/ui/common/colormap';
 import { useBackend } from './helpers';
 import {
   compareWithOracle,

@@ -1,4 +1,4 @@
-/** The image header sniffer (src/worker/imageHeader.ts) on files built here byte by byte, and alpha compositing. */
+/** The image header sniffer (src/image/imageHeader.ts) on files built here byte by byte, and alpha compositing. */
 import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
@@ -8,8 +8,8 @@ import {
   sniffImage,
   type ImageInfo,
   type SniffResult,
-} from '../src/worker/imageHeader';
-import { compositeOver } from '../src/worker/decode';
+} from '../src/image/imageHeader';
+import { compositeOver } from '../src/image/decode';
 import {
   animatedGif,
   exifSegment,

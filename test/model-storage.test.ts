@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeWeights, encodeModel, type WeightDtype } from '../src/engine/model/format';
 import { isQuotaError, storageError } from '../src/storage/modelDb';
-import { manifestOf, shardsOf } from '../src/worker/models';
+import { manifestOf, shardsOf } from '../src/worker/host/models';
 import { smallSpec, smallWeights } from './fixtures/small-model';
 
 describe('streamed shards', () => {

@@ -14,10 +14,10 @@ import type {
   ModelInfo,
   ProjectionRequest,
   ProjectionResult,
-} from '../src/worker/api';
-import type { ModelSource, ModelSwitchResult } from '../src/worker/modelApi';
-import type { OcclusionRequest, OcclusionSetup, OcclusionUpdate } from '../src/worker/visualizerApi';
-import type { Top9ScanRequest, Top9ScanResult } from '../src/worker/top9Api';
+} from '../src/worker/protocol/api';
+import type { ModelSource, ModelSwitchResult } from '../src/worker/protocol/modelApi';
+import type { OcclusionRequest, OcclusionSetup, OcclusionUpdate } from '../src/worker/protocol/occlusionApi';
+import type { Top9ScanRequest, Top9ScanResult } from '../src/worker/protocol/top9Api';
 import { modelReady, PENDING_ORDER, PendingQueue } from '../src/state/pending';
 import { createLensStore, type LensStore } from '../src/state/store';
 
@@ -213,6 +213,7 @@ function fakeStore(): { store: LensStore; worker: FakeWorker } {
     modelUrl: 'http://app/models/default/',
     backend: null,
     callback: (fn) => fn,
+    transfer: (value) => value,
   });
   return { store, worker };
 }
@@ -306,7 +307,7 @@ describe('the store while the model loads', () => {
     void s().openFile(png(), 'pic.png');
     await s().runOcclusion();
     await s().scanTop9(false);
-    expect(s().top9Message).toBe('The scan starts when the model is loaded.');
+    expect(s().pending.map((p) => p.label)).toEqual(['"pic.png"', 'the occlusion map', 'the top-9 scan']);
     expect(worker.calls).toEqual(['init']);
     worker.loaded.resolve();
     await loading;

@@ -11,7 +11,7 @@ import { Rng } from '../src/engine/model/random';
 import { resolveSpec, SpecError } from '../src/engine/model/spec';
 import { caffeZfLayers, IMAGENET_PREPROCESSING, paperZfnetSpec } from '../src/engine/model/zfnet';
 import { projectSignal } from '../src/engine/ops/deconvnet';
-import { fieldGeometry, receptiveField, type Box } from '../src/engine/ops/receptiveField';
+import { fieldGeometry, receptiveField, type FieldBox } from '../src/engine/ops/receptiveField';
 import { useBackend } from './helpers';
 import { smallSpec, smallWeights } from './fixtures/small-model';
 import { refForward, type Maps } from './reference/naive';
@@ -41,7 +41,8 @@ describe("receptive fields of the paper's ZFNet (hand-computed)", () => {
   });
 
   it('clips boxes to the image', () => {
-    const box = (name: string, y: number, x: number): Box => receptiveField(paper, index(paper, name), y, x);
+    const box = (name: string, y: number, x: number): FieldBox =>
+      receptiveField(paper, index(paper, name), y, x);
     // conv1 (0, 0) reads rows and columns -1..5; row -1 is padding.
     expect(box('conv1', 0, 0)).toEqual([0, 0, 6, 6]);
     expect(box('conv1', 109, 109)).toEqual([217, 217, 224, 224]);
@@ -108,7 +109,7 @@ describe('receptive fields of the small test model (brute force)', () => {
     const clean = refForward(conv, weights, { h, w, c: 3, v: base }).outputs;
     const seen = maps.map((i) => {
       const [oh, ow] = layers[i]!.outShape as [number, number, number];
-      return Array.from({ length: oh * ow }, () => [Infinity, Infinity, -Infinity, -Infinity] as Box);
+      return Array.from({ length: oh * ow }, () => [Infinity, Infinity, -Infinity, -Infinity] as FieldBox);
     });
     for (const axis of [0, 1] as const)
       for (let line = 0; line < (axis === 0 ? h : w); line++)
@@ -132,7 +133,7 @@ describe('receptive fields of the small test model (brute force)', () => {
             }
           });
         }
-    const inside = (a: Box, b: Box) => a[0] >= b[0] && a[1] >= b[1] && a[2] <= b[2] && a[3] <= b[3];
+    const inside = (a: FieldBox, b: FieldBox) => a[0] >= b[0] && a[1] >= b[1] && a[2] <= b[2] && a[3] <= b[3];
     maps.forEach((li, m) => {
       const [oh, ow] = layers[li]!.outShape as [number, number, number];
       for (let y = 0; y < oh; y++)

@@ -23,6 +23,8 @@ import type { ModelJson } from '../src/engine/model/format';
 import type { LoadedModel } from '../src/engine/model/load';
 import { splitSample, SYNTHETIC_SIZE } from '../src/engine/data/synthetic';
 import { tf, type Tensor4D } from '../src/engine/tf';
+import { SHIPPED_MODELS } from '../src/worker/shippedModels';
+import { sourceFor } from '../src/state/modelLibrarySlice';
 import { useBackend } from './helpers';
 
 const SERIES = 'public/models/evolution';
@@ -376,5 +378,18 @@ describe('the shipped AlexNet-geometry model', () => {
     expect(alex.training.seed).toBe(zf.training.seed);
     expect(alex.engine.count).toBe(zf.engine.count);
     expect(alex.engine.accuracy).toBeGreaterThan(0.3);
+  });
+});
+
+describe('shipped models in the model menu', () => {
+  it('names folders that exist, each loaded from beside the default model', () => {
+    const base = 'http://app/models/default/';
+    expect(SHIPPED_MODELS.map((m) => m.id)).toContain('alexnet-geometry');
+    for (const m of SHIPPED_MODELS) {
+      const json = readJson<ModelJson>(join('public/models', m.id, 'model.json'));
+      expect(json.spec.layers.at(-1)?.type).toBe('softmax');
+      expect(sourceFor(m.id, base)).toEqual({ kind: 'url', id: m.id, url: `http://app/models/${m.id}/` });
+    }
+    expect(sourceFor('m-123', base)).toEqual({ kind: 'stored', id: 'm-123' });
   });
 });

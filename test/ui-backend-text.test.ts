@@ -1,7 +1,7 @@
 /** The header's backend detail: threads, and why one thread where the page is not isolated. */
 import { describe, expect, it } from 'vitest';
-import { backendDetail } from '../src/ui/backendText';
-import type { BackendInfo } from '../src/worker/api';
+import { backendDetail } from '../src/ui/shell/backendText';
+import type { BackendInfo } from '../src/worker/protocol/api';
 
 const wasm = (threads: number | null): BackendInfo => ({
   backend: 'wasm',

@@ -8,7 +8,7 @@ import {
   valueRange,
   VIRIDIS,
   viridis,
-} from '../src/ui/colormap';
+} from '../src/ui/common/colormap';
 
 const luminance = ([r, g, b]: [number, number, number]) => 0.2126 * r + 0.7152 * g + 0.0722 * b;
 

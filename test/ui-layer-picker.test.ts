@@ -10,9 +10,9 @@ import {
   MAX_BLOCK_LAYERS,
   nameParts,
   queryTerms,
-} from '../src/ui/layerPicker';
+} from '../src/ui/common/layerPicker';
 
-/** A map layer as the worker describes it (../src/worker/api.ts MapLayerInfo, with the type as a string). */
+/** A map layer as the worker describes it (../src/worker/protocol/api.ts MapLayerInfo, with the type as a string). */
 interface Layer {
   name: string;
   type: string;

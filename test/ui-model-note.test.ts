@@ -1,6 +1,6 @@
 /** The model description's lead (always shown) and the rest (behind a disclosure). */
 import { describe, expect, it } from 'vitest';
-import { splitDescription } from '../src/ui/modelNoteText';
+import { splitDescription } from '../src/ui/shell/modelNoteText';
 
 describe('splitDescription', () => {
   it('keeps a short description whole', () => {

@@ -17,7 +17,7 @@ import {
   sortFiles,
   top9Key,
 } from '../src/state/top9Sets';
-import type { TopKState } from '../src/worker/top9Api';
+import type { TopKState } from '../src/worker/protocol/top9Api';
 
 describe('image-set ids', () => {
   const files = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_VIEW, parseView, serialiseView, urlSelection, type UrlView } from '../src/ui/urlState';
-import { fallbackNotice, initialModelChoice, initialModelSource } from '../src/state/modelsSlice';
+import { DEFAULT_VIEW, parseView, serialiseView, urlSelection, type UrlView } from '../src/state/urlState';
+import { fallbackNotice, initialModelChoice, initialModelSource } from '../src/state/modelLibrarySlice';
 
 describe('URL view state', () => {
   it('parses every field', () => {

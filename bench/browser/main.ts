@@ -7,13 +7,13 @@
  * ResNet-18, VGG-16, ...).
  */
 // The app's backend set-up (wasm paths, every core for wasm threads), so the figures are the app's.
-import { loadBackend, wasmThreads } from '../../src/worker/backends';
+import { loadBackend, wasmThreads } from '../../src/worker/host/backends';
 import { tf } from '../../src/engine/tf';
 import { loadModel } from '../../src/engine/model/load';
 import { createModel, type ZfModel } from '../../src/engine/model/model';
 import type { ImportResult } from '../../src/importers/index';
-import { decodeImage } from '../../src/worker/decode';
-import { DecodePool, decodeWorkerCount } from '../../src/worker/decodePool';
+import { decodeImage } from '../../src/image/decode';
+import { DecodePool, decodeWorkerCount } from '../../src/worker/host/decodePool';
 import {
   addRatios,
   alternatingMedians,

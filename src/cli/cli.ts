@@ -5,8 +5,7 @@
  */
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-cpu';
-import { tf } from '../engine/tf';
-import { chooseBackend, type BackendName } from '../engine/backend';
+import { tf, chooseBackend, type BackendName } from '../engine';
 import { formatOptions, HELP_OPTION, parseCommandLine, usageLine, type OptionSpec } from './args';
 import { COMMANDS } from './commands/index';
 import type { CliIo, Command } from './context';

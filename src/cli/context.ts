@@ -1,10 +1,7 @@
 /** What commands share: the command interface, common options, model loading and output files. */
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import type { ZfModel } from '../engine/model/model';
-import { ModelFormatError } from '../engine/model/format';
-import { SpecError } from '../engine/model/spec';
-import { PROJECTION_METHODS } from '../engine/ops/deconvnet';
+import { type ZfModel, ModelFormatError, SpecError, PROJECTION_METHODS } from '../engine';
 import type { OptionSpec, OptionValues, PositionalSpec } from './args';
 import { ModelDirError, readModelDir } from './modelDir';
 

@@ -7,8 +7,7 @@
  */
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { encodeModel, type WeightDtype } from '../engine/model/format';
-import { resolveSpec } from '../engine/model/spec';
+import { encodeModel, type WeightDtype, resolveSpec } from '../engine';
 import { ImportError, importModelFile, type ImportFile, type ImportOptions } from '../importers/index';
 import { IMAGENET_LABELS } from '../labels/imagenet';
 import { CliError } from './context';

@@ -2,8 +2,7 @@
  * An image file (or its bytes) -> the network's input values [H * W * 3], or the image at the input size as
  * RGB 0..255, in plain JavaScript (no tfjs).
  */
-import { networkInputData, resizeRgb } from '../engine/model/pixels';
-import type { Preprocessing } from '../engine/model/spec';
+import { networkInputData, resizeRgb, type Preprocessing } from '../engine';
 import { decodeImage, readImageFile } from './image';
 
 export interface DecodeThreadApi {

@@ -1,13 +1,13 @@
 /**
  * Decoding threads for top-9 scans in Node (the command line, the Node benchmark): tfjs's wasm backend runs
  * on one thread in Node, so decoding on that thread stops the network while it runs; on worker threads it
- * runs beside it. Built on the browser's pool (../worker/workerPool.ts): requests run in place where no
+ * runs beside it. Built on the browser's pool (../worker/host/workerPool.ts): requests run in place where no
  * thread starts or one fails, with the same functions.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Preprocessing } from '../engine/model/spec';
-import { WorkerPool, type PoolWorker } from '../worker/workerPool';
+import type { Preprocessing } from '../engine';
+import { WorkerPool, type PoolWorker } from '../worker/host/workerPool';
 import { bytesInput, fileInput, fileRgb, type DecodeThreadApi } from './decodeInput';
 import { nodeEndpoint } from './nodeEndpoint';
 

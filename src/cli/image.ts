@@ -9,7 +9,7 @@ import type * as NativeModule from '@napi-rs/image';
 import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
-import { ImageInputError, type Pixels } from '../engine/model/preprocess';
+import { ImageInputError, type Pixels } from '../engine';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];

@@ -1,8 +1,7 @@
 /** Model folders on disk (model.json + .bin shards) for Node: read through the engine's loader, write encoded models. */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadModel, type LoadedModel } from '../engine/model/load';
-import { parseModelJson, type EncodedModel, type ModelJson } from '../engine/model/format';
+import { loadModel, type LoadedModel, parseModelJson, type EncodedModel, type ModelJson } from '../engine';
 
 /** The folder itself is unusable: missing, not a folder, or without a model.json. */
 export class ModelDirError extends Error {

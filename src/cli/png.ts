@@ -1,6 +1,6 @@
 /** PNG encoding of RGBA images (pngjs). */
 import { PNG } from 'pngjs';
-import type { RgbaImage } from '../engine/ops/render';
+import type { RgbaImage } from '../engine';
 
 export function encodePng(image: RgbaImage): Uint8Array {
   const png = new PNG({ width: image.width, height: image.height });

@@ -14,7 +14,7 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { WeightDtype } from '../engine/model/format';
+import type { WeightDtype } from '../engine';
 import { convertModel, readModelFiles, type ConvertOptions, type ConvertSummary } from './convert';
 import {
   download,

@@ -31,3 +31,5 @@ export * from './experiments/transforms';
 export * from './experiments/invariance';
 export * from './experiments/evolution';
 export * from './experiments/spectrum';
+export * from './plain';
+export * from './data/evaluate';

@@ -1,6 +1,6 @@
 /** What the app says, and which model it loads again, when its backend stops working (a lost GPU). Pure. */
-import type { BackendName } from '../worker/api';
-import type { ModelSource } from '../worker/modelApi';
+import type { BackendName } from '../worker/protocol/api';
+import type { ModelSource } from '../worker/protocol/modelApi';
 
 /** Backends in words, for people. */
 export const BACKEND_LABELS: Record<BackendName, string> = {

@@ -4,30 +4,10 @@
  * store keeps the status and sends frames. A frame is sent only when the worker is idle (latest frame wins:
  * frames that arrive while it is busy are never grabbed).
  */
-import * as Comlink from 'comlink';
-import { errorMessage, isSuperseded } from '../worker/client';
+import { errorMessage, isSuperseded } from '../worker/client/client';
 import { modelReady } from './pending';
 import type { LensState, SliceCreator } from './types';
-
-export type CameraStatus = 'off' | 'starting' | 'live' | 'denied' | 'unavailable' | 'error';
-
-export interface CameraSlice {
-  cameraStatus: CameraStatus;
-  /** Why the camera is not live, for people. */
-  cameraMessage: string | null;
-  /** Frames analysed since the camera started. */
-  cameraFrames: number;
-  /** A frame is in the worker now. */
-  cameraBusy: boolean;
-  setCameraStatus(status: CameraStatus, message?: string | null): void;
-  /**
-   * Whether a new frame should be grabbed now (camera live, model ready, worker idle). A camera started
-   * while the model loads shows its picture and waits: its frames are analysed once the model is ready.
-   */
-  cameraReady(): boolean;
-  /** Analyses one frame (transferred to the worker) and makes it the current image. */
-  analyseFrame(frame: ImageBitmap): Promise<void>;
-}
+import type { CameraStatus, CameraSlice } from './types/camera';
 
 /** Whether the camera runs but its frames wait for the model (loading, or another one switched to). */
 export function cameraWaiting(s: LensState): boolean {
@@ -89,7 +69,7 @@ export const createCameraSlice: SliceCreator<CameraSlice> = (set, get, deps) => 
     set({ cameraBusy: true });
     get().beginJob('image');
     try {
-      const result = await deps.api.setFrame(Comlink.transfer(frame, [frame]));
+      const result = await deps.api.setFrame(deps.transfer(frame, [frame]));
       // Adopted even if the camera was just stopped: the worker made it the current image.
       get().adoptImage(result, CAMERA_IMAGE_NAME, { kind: 'frame' });
       set((s) => ({ cameraFrames: s.cameraFrames + 1 }));

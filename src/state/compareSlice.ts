@@ -6,10 +6,10 @@
  * in the worker beside it, with progress, and can be cancelled (its late result is then dropped).
  */
 import type { CompareMapsResult, CompareModelResult } from '../worker/compareApi';
-import { errorMessage, isSuperseded } from '../worker/client';
-import type { ModelSource } from '../worker/modelApi';
-import { modelProgressCallback } from '../worker/modelClient';
-import { builtinModelUrl, DEFAULT_MODEL_ID, sourceFor } from './modelsSlice';
+import { errorMessage, isSuperseded } from '../worker/client/client';
+import type { ModelSource } from '../worker/protocol/modelApi';
+import { modelProgressCallback } from '../worker/client/modelClient';
+import { builtinModelUrl, DEFAULT_MODEL_ID, sourceFor } from './modelLibrarySlice';
 import type { LensState, SliceCreator } from './types';
 
 /** The shipped model with AlexNet's first layers (11x11 stride 4): the right side's default. */

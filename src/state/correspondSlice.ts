@@ -4,90 +4,15 @@
  * its result. Everything here survives switching tabs; a model change re-renders the previews and drops
  * results made with the other model.
  */
-import * as Comlink from 'comlink';
-import { occlusionGridSize } from '../engine/ops/occlusionGrid';
-import { errorMessage, isSuperseded } from '../worker/client';
-import type { ModelInfo, RgbaPixels } from '../worker/api';
-import type {
-  CorrespondImageRef,
-  CorrespondLayerSetup,
-  CorrespondRequest,
-  CorrespondResult,
-} from '../worker/correspondApi';
+import { occlusionGridSize } from '../engine/plain';
+import { errorMessage, isSuperseded } from '../worker/client/client';
+import type { ModelInfo } from '../worker/protocol/api';
+import type { CorrespondImageRef, CorrespondRequest } from '../worker/protocol/correspondApi';
 import type { LensState, SliceCreator } from './types';
+import type { SquareCorner, CorrespondImage, CorrespondPartState, CorrespondSlice } from './types/correspond';
 
 export const CORRESPOND_MIN = 2;
 export const CORRESPOND_MAX = 10;
-
-/** A square's top-left corner [y, x] in network-input pixels. */
-export type SquareCorner = [number, number];
-
-export interface CorrespondImage {
-  id: number;
-  name: string;
-  ref: CorrespondImageRef;
-  /** The image at the model's input size. */
-  input: RgbaPixels;
-}
-
-export interface CorrespondPartState {
-  id: number;
-  name: string;
-  /** Corner of the part's square in each image, by image id. */
-  corners: Record<number, SquareCorner>;
-}
-
-export interface CorrespondRun {
-  result: CorrespondResult;
-  /** The part ids of result.parts, in order (the table links a row back to its part). */
-  partIds: number[];
-  /** The image ids, in the order the run took them. */
-  imageIds: number[];
-  /** The settings it was computed with (settingsKey), to say when they have changed since. */
-  key: string;
-  ms: number;
-}
-
-export interface CorrespondSlice {
-  corrImages: CorrespondImage[];
-  corrParts: CorrespondPartState[];
-  /** The part whose squares are being placed. */
-  corrActivePart: number | null;
-  corrSize: number;
-  corrRandom: number;
-  corrSeed: number;
-  /** Chosen layers, or null for the defaults. */
-  corrLayers: string[] | null;
-  corrLayerSetup: CorrespondLayerSetup | null;
-  /** The model the previews and layers are for (modelKey). */
-  corrModelKey: string | null;
-  /** Images being opened. */
-  corrAdding: number;
-  corrRunning: number | null;
-  corrProgress: { done: number; total: number } | null;
-  corrResult: CorrespondRun | null;
-  /** The last run was cancelled (the result shown, if any, is an earlier one). */
-  corrCancelled: boolean;
-  /** Loads the model's layers (and re-renders the previews after a model change). */
-  prepareCorrespond(): Promise<void>;
-  addCorrespondFiles(files: readonly File[]): Promise<void>;
-  /** Adds the current image (a file, a probe image or a camera frame). */
-  addCorrespondCurrentImage(): Promise<void>;
-  removeCorrespondImage(id: number): void;
-  addCorrespondPart(name: string): void;
-  renameCorrespondPart(id: number, name: string): void;
-  removeCorrespondPart(id: number): void;
-  setCorrespondActivePart(id: number): void;
-  /** Moves a part's square in one image (clamped inside the image, whole pixels). */
-  moveCorrespondSquare(partId: number, imageId: number, y: number, x: number): void;
-  setCorrespondSettings(
-    settings: Partial<Pick<CorrespondSlice, 'corrSize' | 'corrRandom' | 'corrSeed' | 'corrLayers'>>,
-  ): void;
-  runCorrespond(): Promise<void>;
-  cancelCorrespond(): void;
-  /** Opens the occlusion view with the part's square in the first image (that image opened). */
-  openCorrespondPart(partId: number): Promise<void>;
-}
 
 /** Identifies a model for the previews: its name, input size and layers. */
 function modelKey(model: ModelInfo): string {
@@ -407,7 +332,7 @@ export const createCorrespondSlice: SliceCreator<CorrespondSlice> = (set, get, d
         if (get().corrRunning === runId) set({ corrProgress: { done, total: all } });
       };
       try {
-        const run = await deps.api.correspond(runId, request, Comlink.proxy(progress));
+        const run = await deps.api.correspond(runId, request, deps.callback(progress));
         if (get().corrRunning !== runId) return;
         if (run.cancelled || !run.result) set({ corrCancelled: true });
         else {
@@ -450,7 +375,7 @@ export const createCorrespondSlice: SliceCreator<CorrespondSlice> = (set, get, d
             const bitmap = await createImageBitmap(
               new ImageData(new Uint8ClampedArray(px.data), px.width, px.height),
             );
-            const result = await deps.api.setFrame(Comlink.transfer(bitmap, [bitmap]));
+            const result = await deps.api.setFrame(deps.transfer(bitmap, [bitmap]));
             get().adoptImage(result, ref.name, { kind: 'frame' });
           } catch (e) {
             if (!isSuperseded(e)) get().setError(`Could not open "${ref.name}": ${errorMessage(e)}`);

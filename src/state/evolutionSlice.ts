@@ -4,26 +4,21 @@
  * set (the probe set, as top-9 uses by default, or the user's images), layer and channels; the run's
  * progress, and its grid of tiles (channels x checkpoints) as the checkpoints finish.
  */
-import * as Comlink from 'comlink';
-import {
-  compareNatural,
-  parseChannelList,
-  parseSeriesIndex,
-  type SeriesEntry,
-} from '../engine/experiments/series';
-import { errorMessage, isSuperseded } from '../worker/client';
+import { compareNatural, parseChannelList, parseSeriesIndex, type SeriesEntry } from '../engine/plain';
+import { errorMessage, isSuperseded } from '../worker/client/client';
 import type {
   EvolutionModelRef,
   EvolutionProgress,
   EvolutionSeriesInfo,
   EvolutionTileResult,
-} from '../worker/evolutionApi';
-import type { ModelSwitchResult } from '../worker/modelApi';
-import type { Top9ScanSet } from '../worker/top9Api';
+} from '../worker/protocol/evolutionApi';
+import type { ModelSwitchResult } from '../worker/protocol/modelApi';
+import type { Top9ScanSet } from '../worker/protocol/top9Api';
 import { loadedImage } from './imageSlice';
-import { withModel } from './modelsSlice';
+import { withModel } from './modelLibrarySlice';
 import { isImageName, PROBE_MAX_COUNT, PROBE_SEED, probeName, sortFiles } from './top9Sets';
 import type { SliceCreator } from './types';
+import type { EvolutionFolder, EvolutionNamedFile, EvolutionRun, EvolutionSlice } from './types/evolution';
 
 /** Images per forward pass of a run. */
 export const EVOLUTION_BATCH = 8;
@@ -31,73 +26,6 @@ export const EVOLUTION_BATCH = 8;
 export const EVOLUTION_PROBE_DEFAULT = 64;
 /** Channels shown by default. */
 export const EVOLUTION_DEFAULT_CHANNELS = '0-7';
-
-export type EvolutionSeriesKind = 'shipped' | 'stored' | 'files';
-
-export type EvolutionStatus = 'idle' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'error';
-
-/** A dropped or picked model folder (model.json and its shards), named by its folder or the series index. */
-export interface EvolutionFolder {
-  name: string;
-  files: File[];
-}
-
-/** A picked or dropped file and its path in the pick (what top9Files gives). */
-export interface EvolutionNamedFile {
-  file: File;
-  name: string;
-}
-
-/** A finished (or cancelled) run, kept with what it needs to open a tile. */
-export interface EvolutionRun {
-  layer: string;
-  channels: number[];
-  checkpoints: string[];
-  refs: EvolutionModelRef[];
-  /** By checkpoint (those done so far), then by channel. */
-  columns: EvolutionTileResult[][];
-  /** The set's image names, by index, and how to open image i again. */
-  set: Top9ScanSet;
-  names: string[] | null;
-  ms: number | null;
-}
-
-export interface EvolutionSlice {
-  evoSeriesKind: EvolutionSeriesKind;
-  /** The shipped series' checkpoints; null while unknown or when none ships ('absent'). */
-  evoShipped: EvolutionModelRef[] | null;
-  evoShippedState: 'unknown' | 'loading' | 'present' | 'absent';
-  /** Stored models chosen as a series, in the order chosen. */
-  evoStoredIds: string[];
-  evoFolders: EvolutionFolder[];
-  /** The chosen series' layers (from its model.json files), or null while unknown or when it is not valid. */
-  evoInfo: EvolutionSeriesInfo | null;
-  evoSetKind: 'probe' | 'files';
-  evoProbeCount: number;
-  evoFiles: { files: File[]; names: string[] } | null;
-  evoLayer: string | null;
-  /** The channel list as typed ("0-7", "0,3,5-6"). */
-  evoChannels: string;
-  evoStatus: EvolutionStatus;
-  evoProgress: EvolutionProgress | null;
-  evoRun: EvolutionRun | null;
-  evoMessage: string | null;
-  /** Looks for the series that ships with the app (index.json beside the default model's folder). */
-  lookForShippedSeries(): Promise<void>;
-  chooseEvolutionSeries(kind: EvolutionSeriesKind): void;
-  /** Adds a stored model to the end of the series, or removes it. */
-  toggleEvolutionStored(id: string): void;
-  /** Picked or dropped model folders become the series (ordered by their index.json, else by name). */
-  setEvolutionFolders(files: EvolutionNamedFile[]): void;
-  setEvolutionProbe(count: number): void;
-  setEvolutionImages(files: EvolutionNamedFile[]): void;
-  setEvolutionLayer(layer: string): void;
-  setEvolutionChannels(text: string): void;
-  runEvolution(): Promise<void>;
-  cancelEvolution(): void;
-  /** Linked view: that checkpoint becomes the model, that image the current image, in the feature-map view. */
-  openEvolutionTile(checkpoint: number, channelIndex: number): Promise<void>;
-}
 
 /** The folder a path lies in ('' for none). */
 function folderOf(path: string): string {
@@ -319,8 +247,8 @@ export const createEvolutionSlice: SliceCreator<EvolutionSlice> = (set, get, dep
         ms: null,
       };
       set({ evoStatus: 'running', evoMessage: null, evoProgress: null, evoRun: run });
-      const onProgress = Comlink.proxy((p: EvolutionProgress) => set({ evoProgress: p }));
-      const onColumn = Comlink.proxy((k: number, tiles: EvolutionTileResult[]) => {
+      const onProgress = deps.callback((p: EvolutionProgress) => set({ evoProgress: p }));
+      const onColumn = deps.callback((k: number, tiles: EvolutionTileResult[]) => {
         const now = get().evoRun;
         if (now !== null && now.refs === list) {
           const columns = [...now.columns];

@@ -1,8 +1,7 @@
-import * as Comlink from 'comlink';
-import { resizeRgb } from '../engine/model/pixels';
-import type { ImageResult, RgbaPixels } from '../worker/api';
-import { errorMessage, isSuperseded, isWorkerLost } from '../worker/client';
-import { decodeImage, ImageDecodeError } from '../worker/decode';
+import { resizeRgb } from '../engine/plain';
+import type { ImageResult, RgbaPixels } from '../worker/protocol/api';
+import { errorMessage, isSuperseded, isWorkerLost } from '../worker/client/client';
+import { decodeImage, ImageDecodeError } from '../image/decode';
 import { modelReady } from './pending';
 import { probeName } from './top9Sets';
 import type { ImageRequest, ImageSlice, ImageSource, LoadedImage, SliceCreator } from './types';
@@ -191,7 +190,7 @@ export const createImageSlice: SliceCreator<ImageSlice> = (set, get, deps) => {
         source,
         async () => {
           const frame = await shownPixels(image);
-          return deps.api.setFrame(Comlink.transfer(frame, [frame]));
+          return deps.api.setFrame(deps.transfer(frame, [frame]));
         },
         (message) => `Could not analyse the ${name} image again: ${message}`,
       );

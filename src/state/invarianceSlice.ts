@@ -3,63 +3,21 @@
  * files), the transform and its range, the two layers compared, the class followed, the run in flight and the
  * last finished result. A point of a curve opens its transformed image as the current image.
  */
-import * as Comlink from 'comlink';
 import {
   DEFAULT_RANGES,
   formatTransformValue,
   rangeValues,
   transformImage,
   type TransformKind,
-  type TransformRange,
-} from '../engine/experiments/transforms';
-import type { RgbaPixels } from '../worker/api';
-import { errorMessage, isSuperseded } from '../worker/client';
-import type { InvarianceImageRef, InvarianceRunResult, InvarianceSetup } from '../worker/invarianceApi';
+} from '../engine/plain';
+import type { RgbaPixels } from '../worker/protocol/api';
+import { errorMessage, isSuperseded } from '../worker/client/client';
+import type { InvarianceImageRef } from '../worker/protocol/invarianceApi';
 import type { SliceCreator } from './types';
+import type { InvarianceSlice } from './types/invariance';
 
 /** The most images one run compares (the paper shows 5); the engine's limit, repeated for the main thread. */
 export const INVARIANCE_MAX_IMAGES = 5;
-
-export interface InvarianceFile {
-  file: Blob;
-  name: string;
-}
-
-export interface InvarianceSlice {
-  /** Layers, defaults, class names and mean colour of the loaded model (null until fetched). */
-  invSetup: InvarianceSetup | null;
-  /** Whether the current image is one of the images. */
-  invUseCurrent: boolean;
-  /** Picked or dropped files, in order. */
-  invFiles: InvarianceFile[];
-  invTransform: TransformKind;
-  /** The range of each transform (each keeps its own). */
-  invRanges: Record<TransformKind, TransformRange>;
-  /** The two layers compared (null until the setup gives the defaults). */
-  invLayers: [string | null, string | null];
-  /** The class followed for every image; null: each image's top class on the original. */
-  invClass: number | null;
-  /** Id of the run in flight, or null. */
-  invRunning: number | null;
-  invProgress: { done: number; total: number } | null;
-  /** The last finished run (kept while another runs, and when that one is cancelled). */
-  invResult: InvarianceRunResult | null;
-  /** What is wrong with the settings, or why the last run stopped, in words; null when nothing. */
-  invMessage: string | null;
-  /** Fetches the model's layers and defaults (again when the model changed). */
-  prepareInvariance(): Promise<void>;
-  setInvariance(
-    settings: Partial<Pick<InvarianceSlice, 'invUseCurrent' | 'invTransform' | 'invClass' | 'invLayers'>>,
-  ): void;
-  setInvarianceRange(kind: TransformKind, range: TransformRange): void;
-  /** Adds files after the ones there; those beyond the limit of images are left out (with a message). */
-  addInvarianceFiles(files: InvarianceFile[]): void;
-  removeInvarianceFile(index: number): void;
-  runInvariance(): Promise<void>;
-  cancelInvariance(): void;
-  /** Makes image `image` of the result, transformed by value `value`, the current image; shows its maps. */
-  openInvariancePoint(image: number, value: number): Promise<void>;
-}
 
 /** Images a run would compare with these settings (the current one first). */
 export function invarianceImageCount(s: {
@@ -212,7 +170,7 @@ export const createInvarianceSlice: SliceCreator<InvarianceSlice> = (set, get, d
           layers: [a!, b!],
           classIndex: s.invClass,
         },
-        Comlink.proxy(onProgress),
+        deps.callback(onProgress),
       );
       if (get().invRunning !== runId) return;
       if (result.cancelled) set({ invMessage: 'Cancelled: the curves shown are from the run before.' });
@@ -241,7 +199,7 @@ export const createInvarianceSlice: SliceCreator<InvarianceSlice> = (set, get, d
     get().beginJob('image');
     try {
       const frame = await createImageBitmap(new ImageData(pixels.data, pixels.width, pixels.height));
-      const opened = await deps.api.setFrame(Comlink.transfer(frame, [frame]));
+      const opened = await deps.api.setFrame(deps.transfer(frame, [frame]));
       get().adoptImage(opened, name, { kind: 'frame' });
       get().setTab('features');
     } catch (e) {

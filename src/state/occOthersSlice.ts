@@ -5,50 +5,15 @@
  * the worker. Without a stored scan the panel offers one over the probe set, run by the top-9 view's actions.
  */
 import { loadTop9, type Top9Record } from '../storage/top9Store';
-import { errorMessage, isSuperseded } from '../worker/client';
-import type { Top9ImageRef, Top9ProjectResult } from '../worker/top9Api';
+import { errorMessage, isSuperseded } from '../worker/client/client';
+import type { Top9ImageRef } from '../worker/protocol/top9Api';
 import { otherEntries } from './top9Index';
 import { currentTop9Set, top9ImageName, top9ImageRef, top9KeyFor } from './top9Slice';
 import type { SliceCreator } from './types';
+import type { OccOthersSlice } from './types/occOthers';
 
 /** Other images shown in panel (c): with this image's projection, the paper's nine. */
 export const OCC_OTHERS = 8;
-
-export type OccOthersStatus =
-  /** Reading the stored scan, or projecting its entries. */
-  | 'loading'
-  /** No stored scan of the layer over the set (or one that has not done an image). */
-  | 'none'
-  /** The scan is of files picked in an earlier session: the browser no longer has them. */
-  | 'unavailable'
-  | 'ready'
-  | 'error';
-
-export interface OccOthers {
-  /** The stored scan's key (model, layer, set), and the channel shown. */
-  key: string;
-  layer: string;
-  channel: number;
-  status: OccOthersStatus;
-  /** The set, for people ("probe set · 200 images"). */
-  setLabel: string;
-  /** Images of the set the scan has done, of its `total`. */
-  scanned: number;
-  total: number;
-  tiles: Top9ProjectResult | null;
-  message: string | null;
-}
-
-export interface OccOthersSlice {
-  occOthers: OccOthers | null;
-  /** Reads the stored scan of the occlusion layer and projects the mapped channel's other images. */
-  refreshOccOthers(): Promise<void>;
-  /**
-   * Scans the occlusion layer over the probe set with the top-9 view's scan (which is of the selected layer:
-   * the occlusion map's layer and channel are selected first, as a linked view).
-   */
-  scanOccOthers(): Promise<void>;
-}
 
 export const createOccOthersSlice: SliceCreator<OccOthersSlice> = (set, get, deps) => {
   /** What the shown (or coming) tiles are for; a newer request makes an older answer stale. */

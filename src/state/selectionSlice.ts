@@ -1,5 +1,5 @@
-import { errorMessage, isSuperseded } from '../worker/client';
-import type { ProjectionRequest } from '../worker/api';
+import { errorMessage, isSuperseded } from '../worker/client/client';
+import type { ProjectionRequest } from '../worker/protocol/api';
 import type { SelectionSlice, SliceCreator } from './types';
 
 function sameRequest(a: ProjectionRequest, b: ProjectionRequest): boolean {

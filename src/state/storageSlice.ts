@@ -4,18 +4,10 @@
  * the image, selection and view stay.
  */
 import { clearAllStorage, storageEstimate } from '../storage/clearAll';
-import { errorMessage } from '../worker/client';
-import { DEFAULT_MODEL_ID } from './modelsSlice';
+import { errorMessage } from '../worker/client/client';
+import { DEFAULT_MODEL_ID } from './modelLibrarySlice';
 import type { SliceCreator } from './types';
-
-export interface StorageSlice {
-  /** Bytes used and available for this origin (null until measured, or where the browser does not say). */
-  storageUse: { usage: number; quota: number } | null;
-  clearingStorage: boolean;
-  refreshStorageUse(): Promise<void>;
-  /** Deletes every stored model, top-9 index and remembered choice. */
-  clearStoredData(): Promise<void>;
-}
+import type { StorageSlice } from './types/storage';
 
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;

@@ -1,12 +1,13 @@
-/** The app store: one zustand store built from the model, image, selection and status slices. */
+/** The app store: one zustand store built from the slices whose types are in ./types (see LensState). */
 import { createContext, useContext } from 'react';
 import { createStore, useStore } from 'zustand';
 import { createImageSlice } from './imageSlice';
-import { createModelSlice } from './modelSlice';
-import { createModelsSlice } from './modelsSlice';
+import { createLoadedModelSlice } from './loadedModelSlice';
+import { createModelLibrarySlice } from './modelLibrarySlice';
 import { createSelectionSlice } from './selectionSlice';
 import { createStatusSlice } from './statusSlice';
-import { createVisualizerSlice } from './visualizerSlice';
+import { createOcclusionSlice } from './occlusionSlice';
+import { createViewSlice } from './viewSlice';
 import { createTop9Slice } from './top9Slice';
 import { createCameraSlice } from './cameraSlice';
 import { createOccOthersSlice } from './occOthersSlice';
@@ -24,11 +25,12 @@ export type * from './types';
 export function createLensStore(deps: LensDeps): LensStore {
   return createStore<LensState>()((set, get) => ({
     ...createStatusSlice(set, get, deps),
-    ...createModelSlice(set, get, deps),
-    ...createModelsSlice(set, get, deps),
+    ...createLoadedModelSlice(set, get, deps),
+    ...createModelLibrarySlice(set, get, deps),
     ...createImageSlice(set, get, deps),
     ...createSelectionSlice(set, get, deps),
-    ...createVisualizerSlice(set, get, deps),
+    ...createViewSlice(set, get, deps),
+    ...createOcclusionSlice(set, get, deps),
     ...createTop9Slice(set, get, deps),
     ...createCameraSlice(set, get, deps),
     ...createOccOthersSlice(set, get, deps),
@@ -49,13 +51,4 @@ export function useLens<T>(selector: (state: LensState) => T): T {
   const store = useContext(LensStoreContext);
   if (!store) throw new Error('useLens needs a <LensStoreContext.Provider>');
   return useStore(store, selector);
-}
-
-/** What the UI is waiting for, in words, or null when idle. */
-export function busyLabel(state: Pick<LensState, 'phase' | 'jobs' | 'loadProgress'>): string | null {
-  if (state.phase === 'loading-model') return `Loading model… ${Math.round(state.loadProgress * 100)}%`;
-  if (state.jobs.image > 0) return 'Computing… analysing the image';
-  if (state.jobs.project > 0) return 'Computing… projecting to pixels';
-  if (state.jobs.maps > 0) return 'Computing… feature maps';
-  return null;
 }

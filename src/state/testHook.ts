@@ -3,11 +3,19 @@
  * data; tests read pixels from the canvases), the worker's tensor count, a forced GPU device loss, and the raw
  * numbers behind the views (activations, projections, the top-9 index, the occlusion map) for comparison with
  * the command line's. `api` is the store's: it reaches the current worker, also after a restart.
+ * Installed only in test builds (`__TEST_HOOKS__`, see src/main.tsx), whose worker has the test calls.
  */
 import type { Remote } from 'comlink';
-import type { LensWorkerApi, ProjectionRequest, RawValues, WorkerMemory } from '../worker/api';
+import type {
+  LensWorkerApi,
+  ProjectionRequest,
+  RawValues,
+  TestWorkerApi,
+  WorkerMemory,
+} from '../worker/protocol/api';
 import type { JobKind, LensStore, Phase } from './types';
-import { occlusionSnapshot, type OcclusionSnapshot } from './visualizerSync';
+import { beginModel, openModelDb, putShard } from '../storage/modelDb';
+import type { LensState } from './types';
 
 export interface LensSnapshot {
   phase: Phase;
@@ -91,7 +99,7 @@ declare global {
   }
 }
 
-export function installTestHook(store: LensStore, api: Remote<LensWorkerApi>): void {
+export function installTestHook(store: LensStore, api: Remote<LensWorkerApi & TestWorkerApi>): void {
   window.__zfLens = {
     snapshot() {
       const s = store.getState();
@@ -148,6 +156,98 @@ export function installTestHook(store: LensStore, api: Remote<LensWorkerApi>): v
           ...{ x0: box.x, y0: box.y, w: box.width, h: box.height },
         })),
       };
+    },
+  };
+}
+
+export interface OcclusionSnapshot {
+  running: boolean;
+  layer: string;
+  channel: number;
+  classIndex: number;
+  size: number;
+  stride: number;
+  rows: number;
+  cols: number;
+  done: number;
+  total: number;
+  final: boolean;
+  cancelled: boolean;
+  activation: number[];
+  probability: number[];
+  label: number[];
+  computed: number[];
+  selected: number | null;
+}
+
+/** The occlusion map as plain numbers (for tests), or null when there is none. */
+export function occlusionSnapshot(s: LensState): OcclusionSnapshot | null {
+  const r = s.occResult;
+  if (!r) return null;
+  return {
+    running: s.occRunning !== null,
+    layer: r.request.layer,
+    channel: r.request.channel,
+    classIndex: r.request.classIndex,
+    size: r.request.size,
+    stride: r.request.stride,
+    rows: r.rows,
+    cols: r.cols,
+    done: r.done,
+    total: r.total,
+    final: r.final,
+    cancelled: r.cancelled,
+    activation: Array.from(r.activation),
+    probability: Array.from(r.probability),
+    label: Array.from(r.label),
+    computed: Array.from(r.computed),
+    selected: s.occSelected,
+  };
+}
+
+/** Storage hooks for end-to-end tests on `window.__zfLensModels`. */
+export interface ZfLensModelsTestHook {
+  /** Writes an entry that looks like an import interrupted mid-way (pending, one shard). */
+  writePendingModel(id: string, name: string): Promise<void>;
+  /** Ids of every entry in the models store, pending or not. */
+  storedIds(): Promise<string[]>;
+}
+
+declare global {
+  interface Window {
+    __zfLensModels?: ZfLensModelsTestHook;
+  }
+}
+
+export function installModelsTestHook(): void {
+  window.__zfLensModels = {
+    async writePendingModel(id, name) {
+      await beginModel({
+        id,
+        name,
+        description: 'an interrupted import',
+        createdAt: Date.now(),
+        bytes: 8,
+        format: 'onnx',
+        dtype: 'float32',
+        modelJson: {
+          format: 'zf-lens-model',
+          formatVersion: 1,
+          spec: {
+            name,
+            description: '',
+            layers: [],
+            preprocessing: { inputSize: [8, 8], mean: [0, 0, 0], scale: 1, channelOrder: 'rgb' },
+            labels: [],
+          } as never,
+          weightsManifest: [{ paths: ['group1-shard1of2.bin'], weights: [] }],
+        },
+      });
+      await putShard(id, 'group1-shard1of2.bin', new ArrayBuffer(8), name);
+    },
+    async storedIds() {
+      const db = await openModelDb();
+      return (await db.getAllKeys('models')).map(String);
     },
   };
 }

@@ -1,5 +1,5 @@
 /** Reading a top-9 scan state (TopKState) on the main thread, without the engine. Pure, unit-tested. */
-import type { TopEntry, TopKState } from '../worker/top9Api';
+import type { TopEntry, TopKState } from '../worker/protocol/top9Api';
 
 /** The entries of one channel, best first ([] when the channel was not scanned). */
 export function entriesOf(state: TopKState, channel: number): TopEntry[] {

@@ -3,7 +3,7 @@
  * can be found and resumed), the order a set is scanned in, and the key of a stored scan. Pure functions,
  * no DOM: unit-tested in Node.
  */
-import { HELDOUT_SPLIT_SEED, SYNTHETIC_CLASSES } from '../engine/data/synthetic';
+import { HELDOUT_SPLIT_SEED, SYNTHETIC_CLASSES } from '../engine/plain';
 
 /**
  * The probe set's split of the synthetic generator: the held-out split the default model is evaluated on

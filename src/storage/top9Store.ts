@@ -4,7 +4,7 @@
  * unfinished scan can be resumed. The state is small: k entries per channel.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { TopKState } from '../worker/top9Api';
+import type { TopKState } from '../worker/protocol/top9Api';
 
 export interface Top9Record {
   /** top9Key(modelKey, layer, setId). */

@@ -22,9 +22,9 @@ import {
 } from '../engine';
 import { imageChannels } from '../engine/model/pixels';
 import type { Tensor4D } from '../engine/tf';
-import type { ModelProgress, ModelSource } from './modelApi';
-import { loadModelSource } from './models';
-import type { LatestWinsQueue } from './queue';
+import type { ModelProgress, ModelSource } from './protocol/modelApi';
+import { loadModelSource } from './host/models';
+import type { LatestWinsQueue } from './host/queue';
 
 /** The spectra without the raw amplitudes (the tiles show them; the figures summarise them). */
 export type CompareSpectra = Omit<FilterSpectra, 'amplitude'>;

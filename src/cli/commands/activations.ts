@@ -1,8 +1,5 @@
 /** `activations`: one layer's output for an image, as a float32 .npy file. */
-import { tf } from '../../engine/tf';
-import { forward } from '../../engine/forward';
-import { pixelsToInput } from '../../engine/model/preprocess';
-import { findLayer } from '../../engine/model/spec';
+import { tf, forward, pixelsToInput, findLayer } from '../../engine';
 import { stringOption } from '../args';
 import {
   IMAGE_OPTION,

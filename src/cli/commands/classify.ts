@@ -1,8 +1,5 @@
 /** `classify`: the model's most probable classes for one image. */
-import { tf } from '../../engine/tf';
-import { forward } from '../../engine/forward';
-import { pixelsToInput } from '../../engine/model/preprocess';
-import { topClasses } from '../../engine/ops/classify';
+import { tf, forward, pixelsToInput, topClasses } from '../../engine';
 import { intOption, stringOption } from '../args';
 import { CliError, IMAGE_OPTION, MODEL_OPTION, withModel, type Command } from '../context';
 import { readImageFile } from '../image';

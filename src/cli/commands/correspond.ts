@@ -2,9 +2,10 @@
  * `correspond`: the paper's correspondence analysis (Fig. 8, Table 1): the same part masked in every image,
  * and how consistently each layer's features change (Δ, lower = more consistent), against random squares.
  */
-import { tf, type Tensor4D } from '../../engine/tf';
-import { pixelsToInput } from '../../engine/model/preprocess';
 import {
+  tf,
+  type Tensor4D,
+  pixelsToInput,
   checkCorrespondence,
   correspondence,
   correspondLayers,
@@ -13,7 +14,7 @@ import {
   type Corner,
   type CorrespondPart,
   type CorrespondResult,
-} from '../../engine/experiments/correspond';
+} from '../../engine';
 import { intOption, listOption, stringOption, UsageError } from '../args';
 import {
   MODEL_OPTION,

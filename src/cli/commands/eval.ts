@@ -1,6 +1,5 @@
 /** `eval`: a model's accuracy on the seeded synthetic-shapes images (the default model's held-out split). */
-import { evaluateSynthetic } from '../../engine/data/evaluate';
-import { HELDOUT_SPLIT_SEED, SYNTHETIC_CLASSES } from '../../engine/data/synthetic';
+import { evaluateSynthetic, HELDOUT_SPLIT_SEED, SYNTHETIC_CLASSES } from '../../engine';
 import { intOption, stringOption } from '../args';
 import { CliError, MODEL_OPTION, progressLine, withModel, type Command } from '../context';
 import { formatJson } from '../json';

@@ -11,10 +11,13 @@ import {
   type EvolutionCheckpoint,
   type EvolutionResult,
   type EvolutionTile,
-} from '../../engine/experiments/evolution';
-import { channelsOf, findLayer, resolveSpec, SpecError } from '../../engine/model/spec';
-import type { ProjectionMethod } from '../../engine/ops/deconvnet';
-import type { RgbaImage } from '../../engine/ops/render';
+  channelsOf,
+  findLayer,
+  resolveSpec,
+  SpecError,
+  type ProjectionMethod,
+  type RgbaImage,
+} from '../../engine';
 import { intOption, stringOption, UsageError } from '../args';
 import {
   CliError,

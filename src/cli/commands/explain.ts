@@ -22,8 +22,8 @@ import {
   unpoolSteps,
   type Matrix,
   type Nested,
-} from '../../engine/explain';
-import { tf } from '../../engine/tf';
+  tf,
+} from '../../engine';
 import { CliError, type Command } from '../context';
 import { formatJson } from '../json';
 

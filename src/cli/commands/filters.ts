@@ -1,5 +1,5 @@
 /** `filters`: the first conv layer's filters as one PNG sheet, with each filter's RMS. */
-import { firstLayerFilters } from '../../engine/ops/filters';
+import { firstLayerFilters } from '../../engine';
 import { intOption, stringOption } from '../args';
 import { MODEL_OPTION, outputExtension, withModel, writeOutputFile, type Command } from '../context';
 import { formatJson } from '../json';

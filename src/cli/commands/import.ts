@@ -1,7 +1,7 @@
 /** `import`: converts an ONNX, Caffe or model-folder file set into a ZF Lens model folder. */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { WeightDtype } from '../../engine/model/format';
+import type { WeightDtype } from '../../engine';
 import { numberOption, stringOption, type OptionValues } from '../args';
 import { CliError, type Command } from '../context';
 import { convertModel, parseMean, readLabelsFile, readModelFiles, type ConvertOptions } from '../convert';

@@ -1,5 +1,5 @@
 /** `info`: a model's name, preprocessing and every layer's output shape, read from model.json alone. */
-import { inputChannels, NETWORK_INPUT, resolveSpec } from '../../engine/model/spec';
+import { inputChannels, NETWORK_INPUT, resolveSpec } from '../../engine';
 import { stringOption } from '../args';
 import { MODEL_OPTION, CliError, type Command } from '../context';
 import { formatJson } from '../json';

@@ -1,24 +1,23 @@
 /** `invariance`: feature distances and class probability under shifts, scales or rotations (paper Fig. 5). */
 import { basename } from 'node:path';
-import type { ZfModel } from '../../engine/model/model';
-import { networkInputData, type Pixels } from '../../engine/model/pixels';
 import {
+  type ZfModel,
+  networkInputData,
+  type Pixels,
   DEFAULT_RANGES,
   parseRange,
   rangeValues,
   TRANSFORM_KINDS,
   TransformRangeError,
   type TransformKind,
-} from '../../engine/experiments/transforms';
-import {
   defaultInvarianceLayers,
   INVARIANCE_BATCH,
   invarianceCurves,
   invarianceLayers,
   MAX_INVARIANCE_IMAGES,
   type InvarianceResult,
-} from '../../engine/experiments/invariance';
-import { classCount } from '../../engine/experiments/features';
+  classCount,
+} from '../../engine';
 import { intOption, stringOption, UsageError, type OptionValues } from '../args';
 import {
   CliError,

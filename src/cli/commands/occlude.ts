@@ -1,16 +1,20 @@
 /** `occlude`: occlusion sensitivity maps (paper Fig. 7) for one image, written as JSON. */
-import { tf, type Tensor } from '../../engine/tf';
-import { forward } from '../../engine/forward';
-import type { ZfModel } from '../../engine/model/model';
-import { pixelsToInput, type Pixels } from '../../engine/model/preprocess';
 import {
+  tf,
+  type Tensor,
+  forward,
+  type ZfModel,
+  pixelsToInput,
+  type Pixels,
   channelsOf,
   defaultMapLayer,
   findLayer,
   isMapLayer,
   type ResolvedLayer,
-} from '../../engine/model/spec';
-import { occlusionGrid, occlusionMap, type OcclusionResult } from '../../engine/ops/occlusion';
+  occlusionGrid,
+  occlusionMap,
+  type OcclusionResult,
+} from '../../engine';
 import { intOption, stringOption, type OptionValues } from '../args';
 import {
   CliError,

@@ -1,14 +1,14 @@
 /** `project`: a feature map's projection to pixel space (deconvnet, backprop or guided backprop). */
-import { analyse } from '../../engine/analysis';
 import {
+  analyse,
   checkProjection,
   project,
   PROJECTION_MODES,
   type ProjectionMethod,
   type ProjectionMode,
   type ProjectionRequest,
-} from '../../engine/ops/deconvnet';
-import { projectionToRgba } from '../../engine/ops/render';
+  projectionToRgba,
+} from '../../engine';
 import { intOption, stringOption } from '../args';
 import {
   IMAGE_OPTION,

@@ -1,6 +1,6 @@
 /** `run`: raw tensors through the model, no preprocessing, in the model file's own layout (parity checks). */
 import { readFile } from 'node:fs/promises';
-import { runRaw } from '../../engine/run';
+import { runRaw } from '../../engine';
 import { stringOption } from '../args';
 import {
   CliError,

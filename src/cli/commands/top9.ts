@@ -1,14 +1,25 @@
 /** `top9`: the 9 strongest activations of each channel of a layer across a folder of images (paper Fig. 2). */
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import type { Tensor3D } from '../../engine/tf';
-import type { ZfModel } from '../../engine/model/model';
-import { normaliseRgb } from '../../engine/model/pixels';
-import { channelsOf, findLayer, isMapLayer, type Preprocessing } from '../../engine/model/spec';
-import type { ProjectionMethod } from '../../engine/ops/deconvnet';
-import type { Box } from '../../engine/ops/receptiveField';
-import { projectionToRgba, rgbToRgba } from '../../engine/ops/render';
-import { channelTop, cropBox, projectTop, rgbPatch, TOP_K, topKScan } from '../../engine/ops/topk';
+import {
+  type Tensor3D,
+  type ZfModel,
+  normaliseRgb,
+  channelsOf,
+  findLayer,
+  isMapLayer,
+  type Preprocessing,
+  type ProjectionMethod,
+  type FieldBox,
+  projectionToRgba,
+  rgbToRgba,
+  channelTop,
+  cropBox,
+  projectTop,
+  rgbPatch,
+  TOP_K,
+  topKScan,
+} from '../../engine';
 import { intOption, stringOption, UsageError } from '../args';
 import {
   CliError,
@@ -30,7 +41,7 @@ export interface Top9Entry {
   y: number;
   x: number;
   value: number;
-  box: Box;
+  box: FieldBox;
 }
 
 export interface Top9Index {

@@ -26,7 +26,7 @@ import {
 } from '../model/spec';
 import { nextTask } from '../ops/occlusion';
 import { type ProjectionMethod, PROJECTION_METHODS } from '../ops/deconvnet';
-import { fieldGeometry, receptiveField, type Box } from '../ops/receptiveField';
+import { fieldGeometry, receptiveField, type FieldBox } from '../ops/receptiveField';
 import { projectionToRgba, type RgbaImage } from '../ops/render';
 import { projectTop, topKScan, type ScanImage } from '../ops/topk';
 import { checkSeriesNames, type EvolutionProgress, type EvolutionStage } from './series';
@@ -82,9 +82,9 @@ export interface EvolutionTile {
   x: number;
   value: number;
   /** The activation's receptive field in input pixels, clipped to the image: [y0, x0, y1, x1], end exclusive. */
-  box: Box;
+  box: FieldBox;
   /** The tile's window: the unclipped field (may reach past the image); the tile has its size. */
-  window: Box;
+  window: FieldBox;
   /** The projection in the window as RGBA, zero mid-grey, scaled by the tile's own max |value|. */
   pixels: RgbaImage;
   /** That max |value| (0: no signal reached the pixels). */
@@ -143,7 +143,7 @@ export function checkEvolution(
  * The part of a projection [H, W, 3] under a window [y0, x0, y1, x1] that may reach past the image: the
  * outside is zero (nothing projects there).
  */
-export function windowOf(projection: Tensor3D, window: Box): Tensor3D {
+export function windowOf(projection: Tensor3D, window: FieldBox): Tensor3D {
   const [h, w] = projection.shape;
   const [y0, x0, y1, x1] = window;
   return tf.tidy(() => {
@@ -159,7 +159,7 @@ export function windowOf(projection: Tensor3D, window: Box): Tensor3D {
 }
 
 /** The window of a tile: the unclipped receptive field of (y, x), or the whole image when the field is larger. */
-export function tileWindow(layers: readonly ResolvedLayer[], index: number, y: number, x: number): Box {
+export function tileWindow(layers: readonly ResolvedLayer[], index: number, y: number, x: number): FieldBox {
   const g = fieldGeometry(layers, index);
   const first = layers.find((l) => l.inputs.includes(-1));
   const [h, w] = (first?.inShape ?? [0, 0]) as [number, number];

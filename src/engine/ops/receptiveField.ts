@@ -23,7 +23,7 @@ import type { FieldGeometry, FieldOptions } from '../graph/op';
 export type { FieldGeometry, FieldOptions };
 
 /** A box in input pixels: [y0, x0, y1, x1], end exclusive. */
-export type Box = [number, number, number, number];
+export type FieldBox = [number, number, number, number];
 
 /** The field geometry of the output of layer `index` (a feature-map layer). */
 export function fieldGeometry(
@@ -64,7 +64,7 @@ export function receptiveField(
   y: number,
   x: number,
   options: FieldOptions = {},
-): Box {
+): FieldBox {
   const g = fieldGeometry(layers, index, options);
   const layer = layers[index] as ResolvedLayer;
   const [oh, ow] = layer.outShape as [number, number, number];

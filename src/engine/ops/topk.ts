@@ -17,7 +17,7 @@ import { inputSpaceToRgb, inputToRgb, resizeToInput, type Pixels } from '../mode
 import { imageChannels, networkInputData } from '../model/pixels';
 import { channelsOf, findLayer, isMapLayer, SpecError, type ResolvedLayer } from '../model/spec';
 import { PROJECTION_METHODS, projectSignal, type ProjectionMethod } from './deconvnet';
-import { receptiveField, type Box } from './receptiveField';
+import { receptiveField, type FieldBox } from './receptiveField';
 import { isCpuBackend } from '../backend';
 
 /** The paper's k. */
@@ -36,7 +36,7 @@ export type ScanImage = Pixels | Tensor3D | Float32Array;
  * `imagesDone` on), returning null/undefined after the last image; or an (async) iterable that yields the
  * images not scanned yet (when resuming, the ones after the first `imagesDone`).
  */
-export type ImageSource =
+export type ScanSource =
   | Iterable<ScanImage>
   | AsyncIterable<ScanImage>
   | ((index: number) => ScanImage | null | undefined | Promise<ScanImage | null | undefined>);
@@ -355,7 +355,7 @@ function merge(state: TopKState, layer: ResolvedLayer, start: number, n: number,
  */
 function batchReader(
   model: ZfModel,
-  source: ImageSource,
+  source: ScanSource,
   batchSize: number,
   device: DeviceBatches | null,
 ): { read: (start: number) => Promise<Batch>; close: () => Promise<void> } {
@@ -418,14 +418,10 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /**
- * Scans the images of `source` (see ImageSource) and returns the final state: per tracked channel its k
+ * Scans the images of `source` (see ScanSource) and returns the final state: per tracked channel its k
  * strongest activations. Cancelling rejects with an AbortError; the last onProgress state can be resumed.
  */
-export async function topKScan(
-  model: ZfModel,
-  source: ImageSource,
-  options: TopKOptions,
-): Promise<TopKState> {
+export async function topKScan(model: ZfModel, source: ScanSource, options: TopKOptions): Promise<TopKState> {
   const layer = mapLayer(model, options.layer);
   const state = topKState(model, options);
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? 8));
@@ -522,7 +518,7 @@ export interface TopProjection {
   /** The activation's projection [H, W, 3] at the input size, RGB order, raw (network input units). */
   projection: Tensor3D;
   /** The activation's receptive field in input pixels [y0, x0, y1, x1], end exclusive: the image patch. */
-  box: Box;
+  box: FieldBox;
 }
 
 /**
@@ -568,7 +564,7 @@ export function projectTop(
   return entries.map((entry, i) => ({
     entry,
     projection: projections[i] as Tensor3D,
-    box: boxes[i] as Box,
+    box: boxes[i] as FieldBox,
   }));
 }
 
@@ -584,7 +580,7 @@ export function inputImage(model: ZfModel, image: ScanImage): Tensor3D {
 }
 
 /** The part of an image-sized tensor [H, W, C] inside a box [y0, x0, y1, x1] (end exclusive). */
-export function cropBox(image: Tensor3D, box: Box): Tensor3D {
+export function cropBox(image: Tensor3D, box: FieldBox): Tensor3D {
   const [y0, x0, y1, x1] = box;
   const [h, w] = image.shape;
   if (!(0 <= y0 && y0 < y1 && y1 <= h && 0 <= x0 && x0 < x1 && x1 <= w))
@@ -593,7 +589,7 @@ export function cropBox(image: Tensor3D, box: Box): Tensor3D {
 }
 
 /** The image patch of a top entry: the image at input size (RGB 0..255) cropped to the box. */
-export function topPatch(model: ZfModel, image: ScanImage, box: Box): Tensor3D {
+export function topPatch(model: ZfModel, image: ScanImage, box: FieldBox): Tensor3D {
   return tf.tidy(() => cropBox(inputImage(model, image), box));
 }
 
@@ -601,7 +597,7 @@ export function topPatch(model: ZfModel, image: ScanImage, box: Box): Tensor3D {
  * The same from the image's RGB values at the input size [H * W * 3] (what resizeRgb makes; the decoding
  * workers send it): exactly the pixels topPatch gives for the decoded image.
  */
-export function rgbPatch(model: ZfModel, rgb: Float32Array, box: Box): Tensor3D {
+export function rgbPatch(model: ZfModel, rgb: Float32Array, box: FieldBox): Tensor3D {
   const [h, w] = model.spec.preprocessing.inputSize;
   if (rgb.length !== h * w * 3)
     throw new Error(

@@ -9,9 +9,9 @@ import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 're
 import { currentModelId, type CompareSide, type CompareSideIndex } from '../../state/compareSlice';
 import { useLens } from '../../state/store';
 import type { CompareMapsResult, CompareModelResult } from '../../worker/compareApi';
-import { gridColumns } from '../FeatureGrid';
-import { formatMs } from '../InputPanel';
-import { RgbaCanvas } from '../RgbaCanvas';
+import { gridColumns } from '../features/FeatureGrid';
+import { formatMs } from '../common/format';
+import { RgbaCanvas } from '../common/RgbaCanvas';
 import './compare.css';
 
 const SIDE_NAMES = ['Left', 'Right'] as const;

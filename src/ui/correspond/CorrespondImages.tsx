@@ -4,8 +4,8 @@
  * or by the arrow keys when focused (Shift: 8 pixels a press).
  */
 import { useRef, type KeyboardEvent, type PointerEvent } from 'react';
-import type { CorrespondImage, CorrespondPartState } from '../../state/correspondSlice';
-import { RgbaCanvas } from '../RgbaCanvas';
+import type { CorrespondImage, CorrespondPartState } from '../../state/types/correspond';
+import { RgbaCanvas } from '../common/RgbaCanvas';
 import { partColour } from './colours';
 
 interface Props {

@@ -3,7 +3,7 @@
  * the draws) and as a bar chart (SVG: one group per layer, one bar per row, the random bar with its std).
  * A part's row header opens the occlusion view with that part's square.
  */
-import type { CorrespondRun } from '../../state/correspondSlice';
+import type { CorrespondRun } from '../../state/types/correspond';
 import { partColour, RANDOM_COLOUR } from './colours';
 
 /** Δ as the table shows it: 4 decimals (the paper gives 3). */

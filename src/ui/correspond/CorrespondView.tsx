@@ -7,7 +7,7 @@
 import { useEffect, useId, useState, type ChangeEvent, type FormEvent } from 'react';
 import { correspondProblem, settingsKey, CORRESPOND_MAX } from '../../state/correspondSlice';
 import { useLens } from '../../state/store';
-import { formatMs } from '../InputPanel';
+import { formatMs } from '../common/format';
 import { CorrespondImages } from './CorrespondImages';
 import { CorrespondChart, CorrespondTable } from './CorrespondResults';
 import { partColour } from './colours';

@@ -5,20 +5,17 @@
  * feature-map view.
  */
 import { useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
-import { evolutionFraction, type EvolutionProgress } from '../../engine/experiments/series';
+import { evolutionFraction, type EvolutionProgress } from '../../engine/plain';
 import { useLens } from '../../state/store';
-import {
-  evolutionImageName,
-  type EvolutionNamedFile,
-  type EvolutionRun,
-  type EvolutionStatus,
-} from '../../state/evolutionSlice';
+import { evolutionImageName } from '../../state/evolutionSlice';
+import type { EvolutionNamedFile, EvolutionRun, EvolutionStatus } from '../../state/types/evolution';
 import { PROBE_MAX_COUNT, parseProbeCount } from '../../state/top9Sets';
-import type { EvolutionTileResult } from '../../worker/evolutionApi';
-import { LayerSelect } from '../LayerSelect';
-import { RgbaCanvas } from '../RgbaCanvas';
-import { fromDrop, fromInput } from '../top9Files';
+import type { EvolutionTileResult } from '../../worker/protocol/evolutionApi';
+import { LayerSelect } from '../common/LayerSelect';
+import { RgbaCanvas } from '../common/RgbaCanvas';
+import { fromDrop, fromInput } from '../common/top9Files';
 import './evolution.css';
+import { formatPrecise } from '../common/format';
 
 const STATUS_TEXT: Record<EvolutionStatus, string> = {
   idle: '',
@@ -28,11 +25,6 @@ const STATUS_TEXT: Record<EvolutionStatus, string> = {
   cancelled: 'Cancelled: the checkpoints finished before the cancel are shown.',
   error: 'The run stopped.',
 };
-
-export function formatValue(v: number): string {
-  if (v === 0) return '0';
-  return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? String(Number(v.toPrecision(4))) : v.toExponential(3);
-}
 
 /** The run's progress as a fraction and in words. */
 export function progressWords(
@@ -292,7 +284,7 @@ function Tile({
   onOpen: (k: number, j: number) => void;
 }) {
   const name = evolutionImageName(run, tile.image);
-  const label = `channel ${tile.channel} at ${run.checkpoints[k] ?? ''}: ${name}, activation ${formatValue(tile.value)} at (${tile.y}, ${tile.x})`;
+  const label = `channel ${tile.channel} at ${run.checkpoints[k] ?? ''}: ${name}, activation ${formatPrecise(tile.value)} at (${tile.y}, ${tile.x})`;
   return (
     <button
       type="button"
@@ -314,7 +306,7 @@ function Tile({
         aria-label={`projection of channel ${tile.channel} at ${run.checkpoints[k] ?? ''}`}
       />
       <span className="evolution-value" data-testid={`evolution-value-${k}-${tile.channel}`}>
-        {formatValue(tile.value)}
+        {formatPrecise(tile.value)}
       </span>
       <span className="evolution-image">{name}</span>
     </button>

@@ -4,8 +4,7 @@
  * products and their sum; beside it the same computation as im2col + one matrix product.
  */
 import { useMemo, useState } from 'react';
-import { SEED_CONV_OUTPUT } from '../../engine/explain/seed';
-import { conv2dSteps, float32Tolerance, im2col, maxAbs } from '../../engine/explain/steps';
+import { SEED_CONV_OUTPUT, conv2dSteps, float32Tolerance, im2col, maxAbs } from '../../engine/plain';
 import { useLens } from '../../state/store';
 import { Badge } from './Badge';
 import { agreementBadge, formatNumber, seedBadge } from './format';

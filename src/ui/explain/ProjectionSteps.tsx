@@ -5,8 +5,8 @@
  */
 import { useEffect, useRef } from 'react';
 import { useLens } from '../../state/store';
-import { RgbaCanvas } from '../RgbaCanvas';
-import { formatMs } from '../InputPanel';
+import { RgbaCanvas } from '../common/RgbaCanvas';
+import { formatMs } from '../common/format';
 import { formatNumber } from './format';
 
 export function ProjectionSteps() {

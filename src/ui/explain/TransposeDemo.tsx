@@ -4,8 +4,7 @@
  * col2im), and as the seed's three steps (insert zeros, convolve with the kernel turned 180°, crop).
  */
 import { useMemo, useState } from 'react';
-import { SEED_DECONV_OUTPUT } from '../../engine/explain/seed';
-import { convTransposeSteps, float32Tolerance, maxAbs } from '../../engine/explain/steps';
+import { SEED_DECONV_OUTPUT, convTransposeSteps, float32Tolerance, maxAbs } from '../../engine/plain';
 import { useLens } from '../../state/store';
 import { Badge } from './Badge';
 import { agreementBadge, formatNumber, seedBadge } from './format';

@@ -10,8 +10,9 @@ import {
   SEED_UNPOOL_SWITCH,
   UNPOOL_SIZE,
   UNPOOL_STRIDE,
-} from '../../engine/explain/seed';
-import { unpoolSteps, type Nested } from '../../engine/explain/steps';
+  unpoolSteps,
+  type Nested,
+} from '../../engine/plain';
 import { useLens } from '../../state/store';
 import { Badge } from './Badge';
 import { agreementBadge, formatNumber, seedBadge, type Badge as BadgeInfo } from './format';

@@ -1,5 +1,5 @@
 /** Numbers and agreement badges of the "How it works" tab (pure: no React, no worker). */
-import { compareValues, type Nested } from '../../engine/explain/steps';
+import { compareValues, type Nested } from '../../engine/plain';
 
 /** A number for a table cell: whole numbers as they are, others to 6 significant digits (float32 noise hidden). */
 export function formatNumber(v: number): string {

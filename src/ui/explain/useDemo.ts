@@ -1,6 +1,6 @@
 /** A demo's inputs and the engine's result for them, from the store. */
 import { useLens } from '../../state/store';
-import type { ExplainComputed, ExplainDemo, ExplainInputs } from '../../state/explainSlice';
+import type { ExplainComputed, ExplainDemo, ExplainInputs } from '../../state/types/explain';
 
 export interface DemoState<D extends ExplainDemo> {
   inputs: ExplainInputs[D];

@@ -6,21 +6,16 @@
  * the feature maps. The numbers are also a table, and can be saved as CSV; each plot as PNG.
  */
 import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
-import {
-  formatTransformValue,
-  rangeValues,
-  TRANSFORM_KINDS,
-  type TransformKind,
-} from '../../engine/experiments/transforms';
+import { formatTransformValue, rangeValues, TRANSFORM_KINDS, type TransformKind } from '../../engine/plain';
 import { INVARIANCE_MAX_IMAGES, invarianceImageCount, transformedRgba } from '../../state/invarianceSlice';
 import { useLens } from '../../state/store';
-import type { MapLayerInfo } from '../../worker/api';
-import type { InvarianceLayerInfo } from '../../worker/invarianceApi';
-import { categoryColour, cssColour } from '../colormap';
-import { formatMs } from '../InputPanel';
-import { LayerSelect } from '../LayerSelect';
-import { RgbaCanvas } from '../RgbaCanvas';
-import { fromDrop, fromInput } from '../top9Files';
+import type { MapLayerInfo } from '../../worker/protocol/api';
+import type { InvarianceLayerInfo } from '../../worker/protocol/invarianceApi';
+import { categoryColour, cssColour } from '../common/colormap';
+import { formatMs, formatPrecise } from '../common/format';
+import { LayerSelect } from '../common/LayerSelect';
+import { RgbaCanvas } from '../common/RgbaCanvas';
+import { fromDrop, fromInput } from '../common/top9Files';
 import { invarianceCsv, downloadBlob, saveSvgAsPng } from './exportInvariance';
 import { LineChart, type ChartPoint } from './LineChart';
 import './invariance.css';
@@ -34,12 +29,6 @@ const TRANSFORM_TEXT: Record<TransformKind, { name: string; axis: string }> = {
 /** The colour of image k's line (the palette's strong colours). */
 export function imageColour(k: number): string {
   return cssColour(categoryColour(2 * k));
-}
-
-function formatNumber(v: number): string {
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  return a >= 1e4 || a < 1e-3 ? v.toExponential(3) : String(Number(v.toPrecision(4)));
 }
 
 /** A layer of the setup in the shape the layer picker takes (a vector as 1 x 1 x units). */
@@ -253,7 +242,7 @@ export function InvarianceView() {
     if (!result || !point) return null;
     const image = result.images[point.image]!;
     const v = point.value;
-    const parts = result.layers.map((l, i) => `${l} ${formatNumber(image.distance[i]![v]!)}`);
+    const parts = result.layers.map((l, i) => `${l} ${formatPrecise(image.distance[i]![v]!)}`);
     const label = labels[image.classIndex] ?? `class ${image.classIndex}`;
     return (
       `${image.name} · ${result.transform} ${formatTransformValue(result.transform, result.values[v]!)}` +
@@ -531,10 +520,10 @@ export function InvarianceView() {
                       <td data-raw={value}>{formatTransformValue(result.transform, value)}</td>
                       {result.layers.map((l, i) => (
                         <td key={l} data-raw={image.distance[i]![v]}>
-                          {formatNumber(image.distance[i]![v]!)}
+                          {formatPrecise(image.distance[i]![v]!)}
                         </td>
                       ))}
-                      <td data-raw={image.probability[v]}>{formatNumber(image.probability[v]!)}</td>
+                      <td data-raw={image.probability[v]}>{formatPrecise(image.probability[v]!)}</td>
                     </tr>
                   )),
                 )}

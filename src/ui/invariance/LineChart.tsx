@@ -5,6 +5,7 @@
  * SVG drawn elsewhere (the PNG export) keeps them.
  */
 import type { KeyboardEvent } from 'react';
+import { formatTick } from '../common/format';
 
 export interface ChartSeries {
   name: string;
@@ -49,12 +50,6 @@ export function ticks(lo: number, hi: number, count = 5): number[] {
   for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
     out.push(Math.round(v / step) * step);
   return out.map((v) => Number(v.toPrecision(6)));
-}
-
-export function formatTick(v: number): string {
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  return a >= 1e4 || a < 1e-3 ? v.toExponential(1) : String(Number(v.toPrecision(4)));
 }
 
 export function LineChart({

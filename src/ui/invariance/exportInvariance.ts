@@ -1,5 +1,5 @@
 /** Saving the invariance curves: the numbers as CSV, a chart (SVG) as PNG. */
-import type { InvarianceRunResult } from '../../worker/invarianceApi';
+import type { InvarianceRunResult } from '../../worker/protocol/invarianceApi';
 
 /** A CSV field: quoted when it holds a comma, quote or line break. */
 function field(text: string): string {
