@@ -67,8 +67,6 @@ export default tseslint.config(
   },
   {
     files: ['src/cli/**/*.ts'],
-    // The Compare command is being finished separately; it moves to ../../engine with it.
-    ignores: ['src/cli/commands/spectrum.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

@@ -6,47 +6,20 @@
  * current image, and leaving the tab disposes the model loaded for it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AxeBuilder } from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { dropFile, expectRealPicture, makePng, readCanvas, waitIdle, workerTensors } from './helpers';
-import { encodeModel } from '../src/engine/model/format';
-import { randomWeights } from '../src/engine/model/model';
-import type { ModelSpec } from '../src/engine/model/spec';
-import { writeModelDir } from '../src/cli/modelDir';
 import type { SpectrumJson } from '../src/cli/commands/spectrum';
 import { parseNpy } from '../test/fixtures/cli/helpers';
 
 const run = promisify(execFile);
 const DEFAULT = 'public/models/default';
-const SHIPPED = 'public/models/alexnet-geometry';
-
-/**
- * The right side's model folder: the shipped AlexNet-geometry model, or, where it is not in this checkout,
- * the default model's spec with AlexNet's first layer (11x11 stride 4) and seeded random weights, served at
- * the shipped model's address.
- */
-async function alexnetFolder(): Promise<{ dir: string; shipped: boolean }> {
-  if (existsSync(join(SHIPPED, 'model.json'))) return { dir: SHIPPED, shipped: true };
-  const { spec } = JSON.parse(readFileSync(join(DEFAULT, 'model.json'), 'utf8')) as { spec: ModelSpec };
-  const layers = spec.layers.map((l) =>
-    l.name === 'conv1' && l.type === 'conv'
-      ? {
-          ...l,
-          kernel: [11, 11] as [number, number],
-          stride: [4, 4] as [number, number],
-          pad: [2, 2, 2, 2] as [number, number, number, number],
-        }
-      : l,
-  );
-  const alex: ModelSpec = { ...spec, name: 'AlexNet geometry (random weights)', layers };
-  const dir = join(mkdtempSync(join(tmpdir(), 'zf-lens-e2e-compare-')), 'alexnet-geometry');
-  await writeModelDir(dir, encodeModel(alex, randomWeights(alex, 6), { dtype: 'float16' }));
-  return { dir, shipped: false };
-}
+/** The shipped model with AlexNet's first layers (the right side's default). */
+const ALEXNET = 'public/models/alexnet-geometry';
 
 async function cliSpectrum(modelDir: string, out: string): Promise<SpectrumJson> {
   await run(
@@ -114,27 +87,17 @@ test('compare: two models side by side, spectra and figures equal to the CLI, se
 }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  const alex = await alexnetFolder();
-  test.info().annotations.push({
-    type: 'right model',
-    description: alex.shipped ? 'the shipped alexnet-geometry' : 'a generated one',
-  });
-  if (!alex.shipped) {
-    await page.route('**/models/alexnet-geometry/*', (route) =>
-      route.fulfill({ path: join(alex.dir, basename(new URL(route.request().url()).pathname)) }),
-    );
-  }
   const out = mkdtempSync(join(tmpdir(), 'zf-lens-e2e-compare-out-'));
   const scene = makePng(160, 120, 0);
   writeFileSync(join(out, 'scene.png'), scene);
   const cli = Promise.all([
     cliSpectrum(DEFAULT, join(out, 'default')),
-    cliSpectrum(alex.dir, join(out, 'alex')),
+    cliSpectrum(ALEXNET, join(out, 'alex')),
   ]);
   // The right model's second-layer maps for the same image, from the command line.
   const conv2 = run(
     'npx',
-    ['tsx', 'src/cli/main.ts', 'activations', '--model', alex.dir, '--image', join(out, 'scene.png')].concat([
+    ['tsx', 'src/cli/main.ts', 'activations', '--model', ALEXNET, '--image', join(out, 'scene.png')].concat([
       '--layer',
       'conv2',
       '--out',

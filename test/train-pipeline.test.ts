@@ -161,9 +161,9 @@ describe('the shipped evolution series', () => {
     const defaultSpec = readJson<ModelJson>('public/models/default/model.json').spec;
     const want = featureSpec(defaultSpec).layers.map((l) => l.name);
     for (const names of layerNames) expect(names).toEqual(want);
-    // Trained, the last checkpoint classifies above chance
-    // (10 classes: chance is 10%, and one standard error on the 500 images about 1.3%.)
-    expect(index.checkpoints.at(-1)!.heldoutAccuracy).toBeGreaterThan(0.15);
+    // Trained: the first checkpoint is at chance (10 classes), the last well above it.
+    expect(index.checkpoints[0]!.heldoutAccuracy).toBeLessThan(0.2);
+    expect(index.checkpoints.at(-1)!.heldoutAccuracy).toBeGreaterThan(0.5);
     expect(folderBytes(SERIES)).toBeLessThanOrEqual(MB16);
   });
 
@@ -178,7 +178,7 @@ describe('the shipped evolution series', () => {
     });
     afterAll(() => loaded?.model.dispose());
 
-    it("projects a conv1 unit to its activation times its filter (float64 reference from the shard's bytes)", async () => {
+    it("projects pool5, and a conv1 unit to its activation times its filter (float64 reference from the shard's bytes)", async () => {
       const { model, json } = loaded;
       expect(model.layers.at(-1)?.outShape).toEqual([6, 6, 128]);
       const prep = json.spec.preprocessing;
@@ -232,17 +232,27 @@ describe('the shipped evolution series', () => {
 
       const pixels = tf.tensor4d(Float32Array.from(sample.pixels), [1, s, s, 3]);
       const x = tf.tidy(() => tf.mul(tf.sub(pixels, tf.tensor1d(prep.mean)), prep.scale)) as typeof pixels;
-      // The model makes a few tensors of its own on its first projections and keeps them: warm up first.
-      const warm = forward(model, x);
-      for (const layer of ['conv1', 'pool5'])
-        project(model, warm, { layer, channel: 0, mode: 'max', method: 'deconv' }).dispose();
-      warm.dispose();
-      const before = tf.memory().numTensors;
       const pass = forward(model, x);
       try {
+        // The deepest layer projects: its most active channel gives a finite, non-zero image. (Its first
+        // projections also make the few tensors the model keeps for later ones.)
+        const pool5 = pass.outputs[model.layers.length - 1]!;
+        const strongest = tf.tidy(() => tf.argMax(tf.max(tf.reshape(pool5, [-1, 128]), 0)));
+        const channel = (await strongest.data())[0]!;
+        strongest.dispose();
+        const deep = project(model, pass, { layer: 'pool5', channel, mode: 'max', method: 'deconv' });
+        expect(deep.shape).toEqual([s, s, 3]);
+        const values = await deep.data();
+        deep.dispose();
+        expect(values.every(Number.isFinite)).toBe(true);
+        expect(values.some((v) => v !== 0)).toBe(true);
+        project(model, pass, { layer: 'conv1', channel: 0, mode: 'max', method: 'deconv' }).dispose();
+
+        const before = tf.memory().numTensors;
         const proj = project(model, pass, { layer: 'conv1', channel: best.o, mode: 'max', method: 'deconv' });
         const got = await proj.data();
         proj.dispose();
+        expect(tf.memory().numTensors).toBe(before);
         // The deconvnet's step through conv1 is the transposed convolution of the one activation: the
         // filter, scaled by the activation, placed over the unit's window (cut at the image's edge).
         const want = new Float64Array(s * s * 3);
@@ -261,23 +271,10 @@ describe('the shipped evolution series', () => {
         });
         expect(peak).toBeGreaterThan(0);
         expect(diff / peak).toBeLessThan(1e-4);
-
-        // The deepest layer projects too: its most active channel gives a finite, non-zero image.
-        const pool5 = pass.outputs[model.layers.length - 1]!;
-        const strongest = tf.tidy(() => tf.argMax(tf.max(tf.reshape(pool5, [-1, 128]), 0)));
-        const channel = (await strongest.data())[0]!;
-        strongest.dispose();
-        const deep = project(model, pass, { layer: 'pool5', channel, mode: 'max', method: 'deconv' });
-        expect(deep.shape).toEqual([s, s, 3]);
-        const values = await deep.data();
-        deep.dispose();
-        expect(values.every(Number.isFinite)).toBe(true);
-        expect(values.some((v) => v !== 0)).toBe(true);
       } finally {
         pass.dispose();
+        tf.dispose([pixels, x]);
       }
-      expect(tf.memory().numTensors).toBe(before);
-      tf.dispose([pixels, x]);
     });
 
     it('refuses occlusion maps, which need class probabilities, with a message saying why', async () => {
@@ -377,7 +374,7 @@ describe('the shipped AlexNet-geometry model', () => {
     expect(alex.training.train_split_seed).toBe(zf.training.train_split_seed);
     expect(alex.training.seed).toBe(zf.training.seed);
     expect(alex.engine.count).toBe(zf.engine.count);
-    expect(alex.engine.accuracy).toBeGreaterThan(0.3);
+    expect(alex.engine.accuracy).toBeGreaterThan(0.5);
   });
 });
 

@@ -27,7 +27,8 @@
  *                              (conv1 .. pool5, float16: about 1.9 MB each at the default widths); their
  *                              held-out accuracy is measured before the classifier is dropped
  *
- * The shipped evolution series and AlexNet-geometry model were trained on the CPU (README, Training).
+ * The shipped evolution series and AlexNet-geometry model were trained on the CPU (README: Checkpoint series
+ * and the AlexNet geometry).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';

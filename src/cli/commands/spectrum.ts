@@ -4,12 +4,13 @@
  */
 import {
   DEAD_RMS_FRACTION,
+  firstLayerFilters,
   firstLayerSpectra,
   MID_BAND,
   SPECTRUM_SIZE,
+  type FilterBank,
   type FilterSpectra,
-} from '../../engine/experiments/spectrum';
-import { firstLayerFilters, type FilterBank } from '../../engine/ops/filters';
+} from '../../engine';
 import { intOption, numberOption, stringOption, UsageError, type OptionValues } from '../args';
 import { MODEL_OPTION, outputExtension, withModel, writeOutputFile, type Command } from '../context';
 import { formatJson } from '../json';
