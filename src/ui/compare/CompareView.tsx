@@ -5,11 +5,11 @@
  * maps for the current image, where a stride-4 first layer shows aliasing. The filter pairs are one tab stop:
  * the arrow keys move between them and the readout gives each filter's numbers.
  */
-import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { currentModelId, type CompareSide, type CompareSideIndex } from '../../state/compareSlice';
 import { useLens } from '../../state/store';
 import type { CompareMapsResult, CompareModelResult } from '../../worker/compareApi';
-import { gridColumns } from '../features/FeatureGrid';
+import { useRovingGrid } from '../common/rovingGrid';
 import { formatMs } from '../common/format';
 import { RgbaCanvas } from '../common/RgbaCanvas';
 import './compare.css';
@@ -92,34 +92,8 @@ function FilterPairs({
   rings: boolean;
 }) {
   const { filters, spectra } = result;
-  const gridRef = useRef<HTMLDivElement>(null);
-  const [focus, setFocus] = useState(0);
-  const [focusIn, setFocusIn] = useState(false);
   const count = filters.count;
-  const active = Math.min(focus, Math.max(0, count - 1));
-  const onFocusPair = useCallback((i: number) => {
-    setFocus(i);
-    setFocusIn(true);
-  }, []);
-  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    const grid = gridRef.current;
-    if (!grid || count === 0) return;
-    const cols = gridColumns(grid);
-    const moves: Record<string, number> = {
-      ArrowRight: active + 1,
-      ArrowLeft: active - 1,
-      ArrowDown: active + cols,
-      ArrowUp: active - cols,
-      Home: 0,
-      End: count - 1,
-    };
-    const next = moves[event.key];
-    if (next === undefined) return;
-    event.preventDefault();
-    const target = Math.min(count - 1, Math.max(0, next));
-    setFocus(target);
-    grid.querySelector<HTMLElement>(`[data-index="${target}"]`)?.focus();
-  };
+  const { gridRef, active, focusIn, onTileFocus, onKeyDown, onBlur } = useRovingGrid(count);
   const n = spectra.size;
   return (
     <>
@@ -134,9 +108,7 @@ function FilterPairs({
         role="group"
         aria-label={`${spectra.layer} filters of ${result.model}, each with its amplitude spectrum: arrow keys move between them`}
         onKeyDown={onKeyDown}
-        onBlur={(e) => {
-          if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setFocusIn(false);
-        }}
+        onBlur={onBlur}
       >
         {Array.from({ length: count }, (_, f) => (
           <div
@@ -147,7 +119,7 @@ function FilterPairs({
             data-index={f}
             aria-label={filterText(result, f)}
             title={filterText(result, f)}
-            onFocus={() => onFocusPair(f)}
+            onFocus={() => onTileFocus(f)}
           >
             <RgbaCanvas
               source={{

@@ -1,3 +1,4 @@
+import { gridColumns } from '../common/rovingGrid';
 import { memo, useCallback, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useLens } from '../../state/store';
 import { LayerSelect } from '../common/LayerSelect';
@@ -110,12 +111,6 @@ export function channelOrder(maps: FeatureMapsResult | null, sort: 'index' | 'ma
   const all = Array.from({ length: maps?.channels ?? 0 }, (_, c) => c);
   if (sort === 'index' || !maps) return all;
   return all.sort((a, b) => (maps.max[b] ?? 0) - (maps.max[a] ?? 0) || a - b);
-}
-
-/** How many columns a CSS grid lays out now (for the arrow keys' up and down). */
-export function gridColumns(grid: HTMLElement): number {
-  const template = getComputedStyle(grid).gridTemplateColumns;
-  return Math.max(1, template.split(' ').filter((t) => t.trim() !== '').length);
 }
 
 export function FeatureGrid() {

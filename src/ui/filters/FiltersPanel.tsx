@@ -3,11 +3,11 @@
  * label; filters with RMS above 0.1 are marked (Zeiler & Fergus renormalise such filters to RMS 0.1). The
  * tiles are one tab stop: the arrow keys (and Home / End) move between them, like the feature-map grid.
  */
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo } from 'react';
 import { useLens } from '../../state/store';
 import type { FilterBank } from '../../worker/protocol/occlusionApi';
 import { ExportButton, mosaicCanvas } from '../common/ExportButton';
-import { gridColumns } from '../features/FeatureGrid';
+import { useRovingGrid } from '../common/rovingGrid';
 import { RgbaCanvas, type RgbaSource } from '../common/RgbaCanvas';
 import '../common/views.css';
 
@@ -74,35 +74,8 @@ export function FiltersPanel() {
   useEffect(() => {
     if (!bank && phase === 'ready') void loadFilters();
   }, [bank, phase, loadFilters]);
-  const gridRef = useRef<HTMLDivElement>(null);
-  const [focus, setFocus] = useState(0);
-  const [focusIn, setFocusIn] = useState(false);
   const count = bank?.count ?? 0;
-  const active = Math.min(focus, Math.max(0, count - 1));
-  const onFocusTile = useCallback((i: number) => {
-    setFocus(i);
-    setFocusIn(true);
-  }, []);
-
-  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    const grid = gridRef.current;
-    if (!grid || count === 0) return;
-    const cols = gridColumns(grid);
-    const moves: Record<string, number> = {
-      ArrowRight: active + 1,
-      ArrowLeft: active - 1,
-      ArrowDown: active + cols,
-      ArrowUp: active - cols,
-      Home: 0,
-      End: count - 1,
-    };
-    const next = moves[event.key];
-    if (next === undefined) return;
-    event.preventDefault();
-    const target = Math.min(count - 1, Math.max(0, next));
-    setFocus(target);
-    grid.querySelector<HTMLCanvasElement>(`canvas[data-index="${target}"]`)?.focus();
-  };
+  const { gridRef, active, focusIn, onTileFocus, onKeyDown, onBlur } = useRovingGrid(count);
 
   const over = bank ? Array.from(bank.rms).filter((r) => r > RMS_LIMIT + AT_LIMIT).length : 0;
   const atLimit = bank ? Array.from(bank.rms).filter((r) => Math.abs(r - RMS_LIMIT) <= AT_LIMIT).length : 0;
@@ -144,12 +117,10 @@ export function FiltersPanel() {
           role="group"
           aria-label={`${bank.layer} filters: arrow keys move between them`}
           onKeyDown={onKeyDown}
-          onBlur={(e) => {
-            if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setFocusIn(false);
-          }}
+          onBlur={onBlur}
         >
           {Array.from({ length: bank.count }, (_, i) => (
-            <FilterTile key={i} bank={bank} index={i} tabbable={i === active} onFocusTile={onFocusTile} />
+            <FilterTile key={i} bank={bank} index={i} tabbable={i === active} onFocusTile={onTileFocus} />
           ))}
         </div>
       )}
