@@ -51,16 +51,29 @@ function descendantsRssMB(): number {
 
 interface MainThreadReport {
   longestTaskMs: number;
+  /** The import's stage (the progress bar's) when the longest task started; "done" after it. */
+  longestTaskStage: string;
   longestFrameGapMs: number;
   frames: number;
 }
 
 async function watchMainThread(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const report = { longestTaskMs: 0, longestFrameGapMs: 0, frames: 0 };
+    const report = { longestTaskMs: 0, longestTaskStage: '', longestFrameGapMs: 0, frames: 0 };
     (window as unknown as { __mainThread: typeof report }).__mainThread = report;
+    // The stage at each moment, from the progress bar, to say which part of the import a long task was in.
+    const stages: { at: number; stage: string }[] = [];
+    new MutationObserver(() => {
+      const bar = document.querySelector('[data-testid=model-progress]');
+      const stage = bar ? (bar.getAttribute('data-stage') ?? '') : 'done';
+      if (stages[stages.length - 1]?.stage !== stage) stages.push({ at: performance.now(), stage });
+    }).observe(document.body, { childList: true, subtree: true, attributes: true });
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) report.longestTaskMs = Math.max(report.longestTaskMs, e.duration);
+      for (const e of list.getEntries()) {
+        if (e.duration <= report.longestTaskMs) continue;
+        report.longestTaskMs = e.duration;
+        report.longestTaskStage = stages.filter((s) => s.at <= e.startTime).pop()?.stage ?? 'start';
+      }
     }).observe({ type: 'longtask', buffered: false });
     let last = performance.now();
     const tick = (t: number) => {
@@ -107,6 +120,7 @@ async function importLarge(page: Page, file: string, dtype: 'float32' | 'float16
     browserRssBeforeMB: Math.round(before),
     browserRssPeakMB: Math.round(peak),
     longestMainThreadTaskMs: Math.round(main.longestTaskMs),
+    longestTaskStage: main.longestTaskStage,
     longestFrameGapMs: Math.round(main.longestFrameGapMs),
     frames: main.frames,
   };

@@ -5,61 +5,25 @@
  * the top-9 index of a small folder and an occlusion map equal to the CLI's JSON (the CLI on wasm: the same
  * kernels, so the same float32 values); on WebGPU, activations within 1e-3.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect, test, type Page } from '@playwright/test';
-import pngjs from 'pngjs';
-import { dropFile, makePng, waitIdle, type OcclusionSnapshot } from './helpers';
-import type { TestValues, Top9Snapshot, Top9TilesSnapshot } from '../src/state/testHook';
+import { dropFile, waitIdle } from './helpers';
+import {
+  cli,
+  expectOcclusionEqualsCli,
+  expectTop9EqualsCli,
+  noisyPng,
+  readNpy,
+  relL2,
+  runPageOcclusion,
+  scanPageTop9,
+  type CliTop9Index,
+} from './cliParity';
+import type { TestValues, Top9TilesSnapshot } from '../src/state/testHook';
 
-const run = promisify(execFile);
 const MODEL = 'public/models/default';
-
-/** Runs one CLI command on `backend`; returns its JSON summary. */
-async function cli(backend: 'cpu' | 'wasm', args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run('npx', ['tsx', 'src/cli/main.ts', ...args, '--backend', backend], {
-    maxBuffer: 16 << 20,
-  });
-  return JSON.parse(stdout) as Record<string, unknown>;
-}
-
-/** A float32 little-endian .npy file (what `project` and `activations` write). */
-function readNpy(path: string): { shape: number[]; data: Float32Array } {
-  const bytes = readFileSync(path);
-  expect(bytes.subarray(1, 6).toString('latin1')).toBe('NUMPY');
-  const major = bytes[6] ?? 0;
-  const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = bytes.subarray(start, start + headerLength).toString('latin1');
-  expect(header).toContain("'descr': '<f4'");
-  expect(header).toContain("'fortran_order': False");
-  const shape = (/'shape': \(([^)]*)\)/.exec(header)?.[1] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map(Number);
-  const body = bytes.subarray(start + headerLength);
-  const data = new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
-  expect(data.length).toBe(shape.reduce((a, b) => a * b, 1));
-  return { shape, data };
-}
-
-/** ||a - b|| / ||b||, in float64. */
-function relL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    num += d * d;
-    den += (b[i] ?? 0) ** 2;
-  }
-  expect(den).toBeGreaterThan(0); // a comparison of two zero arrays would prove nothing
-  return Math.sqrt(num / den);
-}
 
 /** The channel of an [H, W, C] array with the largest value, and that value. */
 function strongestChannel({ shape, data }: { shape: number[]; data: ArrayLike<number> }) {
@@ -67,21 +31,6 @@ function strongestChannel({ shape, data }: { shape: number[]; data: ArrayLike<nu
   let best = 0;
   for (let i = 1; i < data.length; i++) if ((data[i] ?? 0) > (data[best] ?? 0)) best = i;
   return { channel: best % c, value: data[best] ?? 0 };
-}
-
-/**
- * makePng's picture with seeded noise on every pixel: no flat areas, so no two values of a max-pool window
- * tie (a tie's switch is the backend's choice, and a projection through it differs between backends).
- */
-function noisyPng(width: number, height: number, variant: number): Buffer {
-  const png = pngjs.PNG.sync.read(makePng(width, height, variant));
-  let state = 0x9e3779b9 ^ (variant * 7919);
-  for (let i = 0; i < png.data.length; i++) {
-    if (i % 4 === 3) continue;
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    png.data[i] = Math.min(255, Math.max(0, (png.data[i] ?? 0) + (state >>> 27) - 16));
-  }
-  return pngjs.PNG.sync.write(png);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'zf-lens-parity-'));
@@ -109,7 +58,11 @@ let reference: Promise<{
   activations: { shape: number[]; data: Float32Array };
   conv1: { shape: number[]; data: Float32Array };
   projection: { channel: number; shape: number[]; data: Float32Array };
+  /** conv1's projections of its strongest channel, modes max and all (cpu: no pooling on the way down). */
+  conv1Projections: { channel: number; max: NpyArray; all: NpyArray };
 }> | null = null;
+
+type NpyArray = { shape: number[]; data: Float32Array };
 
 function cliReference() {
   reference ??= (async () => {
@@ -140,7 +93,34 @@ function cliReference() {
       '--out',
       proj,
     ]);
-    return { activations, conv1: readNpy(conv1), projection: { channel, ...readNpy(proj) } };
+    // conv1's projection is its transposed convolution alone: no max-pool switch on the way, so no tie a
+    // backend breaks its own way, and the cpu backend (a second implementation) is the reference.
+    const conv1Act = readNpy(conv1);
+    const c1 = strongestChannel(conv1Act).channel;
+    const [max, all] = await Promise.all(
+      (['max', 'all'] as const).map(async (mode) => {
+        const out = join(dir, `conv1-${mode}.npy`);
+        await cli('cpu', [
+          'project',
+          ...ON_IMAGE,
+          '--layer',
+          'conv1',
+          '--channel',
+          String(c1),
+          '--mode',
+          mode,
+          '--out',
+          out,
+        ]);
+        return readNpy(out);
+      }),
+    );
+    return {
+      activations,
+      conv1: conv1Act,
+      projection: { channel, ...readNpy(proj) },
+      conv1Projections: { channel: c1, max: max!, all: all! },
+    };
   })();
   return reference;
 }
@@ -189,56 +169,11 @@ test('wasm: activations and a projection within 1e-4 relative L2, an occlusion m
   const peak = projection.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   expect(Math.abs(shown.maxAbs - peak)).toBeLessThanOrEqual(1e-4 * peak);
 
-  // An occlusion map of the same image with the page's default layer, channel and class.
-  await page.getByTestId('tab-occlusion').click();
-  await page.getByTestId('occlusion-size').fill('64');
-  await page.getByTestId('occlusion-stride').fill('32');
-  await page.getByTestId('occlusion-run').click();
-  const read = () => page.evaluate(() => window.__zfLens?.occlusion() ?? null);
-  await expect.poll(async () => (await read())?.final ?? false).toBe(true);
-  const occ = (await read()) as OcclusionSnapshot;
-  expect(occ.cancelled).toBe(false);
-  expect(occ.computed.every((d) => d === 1)).toBe(true);
-
-  // The same square, layer, channel and class on the command line.
-  const file = join(dir, 'occ.json');
-  await cli('wasm', [
-    'occlude',
-    ...ON_IMAGE,
-    '--size',
-    String(occ.size),
-    '--stride',
-    String(occ.stride),
-    '--layer',
-    occ.layer,
-    '--channel',
-    String(occ.channel),
-    '--class',
-    String(occ.classIndex),
-    '--out',
-    file,
-  ]);
-  const json = JSON.parse(readFileSync(file, 'utf8')) as {
-    rows: number;
-    cols: number;
-    size: number;
-    stride: number;
-    class: number;
-    layer: string;
-    channel: number;
-    activation: number[][];
-    probability: number[][];
-    label: number[][];
-  };
-  expect([json.rows, json.cols, json.size, json.stride]).toEqual([occ.rows, occ.cols, 64, 32]);
-  expect([json.layer, json.channel, json.class]).toEqual([occ.layer, occ.channel, occ.classIndex]);
-  // The CLI writes the shortest decimal that reads back as the same float32.
-  const f32 = (m: number[][]) => m.flat().map((v) => Math.fround(v));
-  expect(occ.activation).toEqual(f32(json.activation));
-  expect(occ.probability).toEqual(f32(json.probability));
-  expect(occ.label).toEqual(json.label.flat());
-  // A map with structure: the square changes the activation somewhere.
-  expect(new Set(occ.activation).size).toBeGreaterThan(1);
+  // An occlusion map of the same image with the page's default layer, channel and class, and the same
+  // square, layer, channel and class on the command line.
+  const occ = await runPageOcclusion(page, 64, 32);
+  expect([occ.size, occ.stride]).toEqual([64, 32]);
+  await expectOcclusionEqualsCli(occ, ON_IMAGE, join(dir, 'occ.json'));
 });
 
 test('wasm: the top-9 index of a folder equals the CLI index.json', async ({ page }) => {
@@ -261,44 +196,13 @@ test('wasm: the top-9 index of a folder equals the CLI index.json', async ({ pag
   await page.getByTestId('tab-top9').click();
   await page.getByTestId('top9-layer').selectOption(TOP9_LAYER);
   // Picked in reverse: the page orders a set by name, as the CLI orders a folder.
-  await page
-    .getByTestId('top9-images')
-    .setInputFiles(
-      [...setFiles].reverse().map((f) => ({ name: f.name, mimeType: 'image/png', buffer: f.bytes })),
-    );
-  await expect(page.getByTestId('top9-progress')).toHaveAttribute('data-total', String(setFiles.length));
-  await page.getByTestId('top9-scan').click();
-  await expect(page.getByTestId('top9-panel')).toHaveAttribute('data-status', 'done');
-  const scan = (await page.evaluate(() => window.__zfLens!.top9())) as Top9Snapshot;
+  const scan = await scanPageTop9(page, [...setFiles].reverse());
   expect(scan.layer).toBe(TOP9_LAYER);
-  expect([scan.done, scan.total]).toEqual([setFiles.length, setFiles.length]);
   expect(scan.names).toEqual(setFiles.map((f) => f.name));
 
   await summary;
-  const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as {
-    layer: string;
-    channels: Record<string, { image: string; y: number; x: number; value: number; box: number[] }[]>;
-  };
-  expect(index.layer).toBe(TOP9_LAYER);
-  let live = 0;
-  for (let c = TOP9_CHANNELS[0]; c <= TOP9_CHANNELS[1]; c++) {
-    const j = scan.channels.indexOf(c);
-    expect(j).toBeGreaterThanOrEqual(0);
-    const page9 = (scan.top[j] ?? []).map((e) => ({
-      image: scan.names?.[e.image],
-      y: e.y,
-      x: e.x,
-      value: e.value,
-    }));
-    const cli9 = (index.channels[String(c)] ?? []).map(({ image, y, x, value }) => ({
-      image,
-      y,
-      x,
-      value: Math.fround(value),
-    }));
-    expect(page9, `channel ${c}`).toEqual(cli9);
-    if ((cli9[0]?.value ?? 0) > 0) live++;
-  }
+  const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as CliTop9Index;
+  const live = expectTop9EqualsCli(scan, index, TOP9_CHANNELS);
   // Not a comparison of empty maps: most channels fire on these pictures.
   expect(live).toBeGreaterThan((TOP9_CHANNELS[1] - TOP9_CHANNELS[0]) / 2);
 
@@ -319,16 +223,17 @@ test('wasm: the top-9 index of a folder equals the CLI index.json', async ({ pag
 
 /**
  * WebGPU here is SwiftShader, a CPU emulation that compiles every kernel shape anew: the image's forward pass
- * takes 15-60 s, a projection another 7-40 s. So WebGPU gets one case: the activations the image's analysis
- * computed (no other work), two layers deep. Its projections are checked against PyTorch in Node
- * (test/torchvision.test.ts), with the same tfjs kernels.
+ * takes 15-60 s, a projection through the pools another 7-40 s. So WebGPU gets the activations the image's
+ * analysis computed, two layers deep, and conv1's projections (its transposed convolution on the GPU path),
+ * both modes. Deeper projections follow max-pool switches, and a window of ReLU zeros is a tie each backend
+ * breaks its own way; they are checked against PyTorch in Node (test/torchvision.test.ts), same kernels.
  */
-test('webgpu (forced): conv1 and conv2 activations match the CLI within 1e-3 relative L2', async ({
+test('webgpu (forced): activations and conv1 projections match the CLI within 1e-3 relative L2', async ({
   page,
 }) => {
   const ref = cliReference();
   await openImage(page, 'webgpu');
-  const { conv1, activations: conv2 } = await ref;
+  const { conv1, activations: conv2, conv1Projections } = await ref;
   for (const [layer, want] of [
     ['conv1', conv1],
     [ACT_LAYER, conv2],
@@ -336,5 +241,12 @@ test('webgpu (forced): conv1 and conv2 activations match the CLI within 1e-3 rel
     const got = await activations(page, layer);
     expect(got.shape, layer).toEqual(want.shape);
     expect(relL2(got.data, want.data), layer).toBeLessThan(1e-3);
+  }
+  for (const mode of ['max', 'all'] as const) {
+    const want = conv1Projections[mode];
+    const request = { layer: 'conv1', channel: conv1Projections.channel, mode, method: 'deconv' } as const;
+    const got = await page.evaluate((r) => window.__zfLens!.projectionValues(r), request);
+    expect(got.shape, mode).toEqual(want.shape);
+    expect(relL2(got.data, want.data), mode).toBeLessThan(1e-3);
   }
 });

@@ -29,6 +29,26 @@ describe('streamed shards', () => {
     });
   }
 
+  it('with release, lets go of each weight once it is copied, and writes the same bytes', () => {
+    const weights = smallWeights(5);
+    const shardBytes = 1000;
+    const kept = manifestOf(smallSpec, weights, 'float16', shardBytes);
+    const expected = [...shardsOf(kept.values, 'float16', kept.total, kept.paths, shardBytes)];
+    const { values, total, paths } = manifestOf(smallSpec, weights, 'float16', shardBytes);
+    const lengths: number[][] = [];
+    const shards = [];
+    for (const shard of shardsOf(values, 'float16', total, paths, shardBytes, true)) {
+      lengths.push(values.map((v) => v.length));
+      shards.push(shard);
+    }
+    // While the shards are written, the weights already copied are released, the rest are still there.
+    expect(lengths[0]?.some((n) => n === 0)).toBe(true);
+    expect(lengths[0]?.some((n) => n > 0)).toBe(true);
+    expect(values.every((v) => v.length === 0)).toBe(true);
+    expect(kept.values.every((v) => v.length > 0)).toBe(true);
+    expect(shards.map((s) => new Uint8Array(s.data))).toEqual(expected.map((s) => new Uint8Array(s.data)));
+  });
+
   it('writes one empty shard for a model without weights', () => {
     const shards = [...shardsOf([], 'float32', 0, ['group1-shard1of1.bin'])];
     expect(shards).toHaveLength(1);

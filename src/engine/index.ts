@@ -4,11 +4,14 @@ export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Rank } from './tf'
 export * from './model/spec';
 export * from './model/zfnet';
 export * from './model/format';
+export { fromFloat16Bits, toFloat16Bits } from './model/float16';
 export * from './model/model';
 export * from './model/load';
 export * from './model/preprocess';
 export { networkInputData, normaliseRgb, resizeRgb } from './model/pixels';
 export { Rng } from './model/random';
+export { opOf } from './graph/registry';
+export { avgPoolCounts } from './graph/ops/avgpool';
 export * from './forward';
 export * from './analysis';
 export * from './backend';

@@ -34,8 +34,7 @@
  */
 import type protobuf from 'protobufjs';
 import textformat from 'protobufjs/ext/textformat.js';
-import { NETWORK_INPUT, type LayerShape, type LayerSpec, type Padding } from '../engine/model/spec';
-import { avgPoolCounts } from '../engine/graph/ops/avgpool';
+import { avgPoolCounts, NETWORK_INPUT, type LayerShape, type LayerSpec, type Padding } from '../engine';
 import { caffeRoot, netParameterType, V1_LAYER_TYPES } from './caffeProto';
 import {
   float32FromBytes,

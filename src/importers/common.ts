@@ -3,10 +3,17 @@
  * builder that checks every added layer against the engine's own shape rules, and weight conversions.
  * Browser-safe: no Node APIs.
  */
-import { NETWORK_INPUT, resolveSpec, SpecError } from '../engine/model/spec';
-import { opOf } from '../engine/graph/registry';
-import type { LayerShape, LayerSpec, ModelSpec, Preprocessing } from '../engine/model/spec';
-import type { WeightMap } from '../engine/model/format';
+import {
+  NETWORK_INPUT,
+  opOf,
+  resolveSpec,
+  SpecError,
+  type LayerShape,
+  type LayerSpec,
+  type ModelSpec,
+  type Preprocessing,
+  type WeightMap,
+} from '../engine';
 
 /** Most values one feature map may hold, per image. */
 const MAX_ELEMENTS = 2 ** 31;

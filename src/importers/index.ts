@@ -7,7 +7,7 @@
  * - `model.json` + its `.bin` shards         -> a ZF Lens model folder (the engine's format)
  * Files with other names are recognised by their first bytes where possible.
  */
-import { decodeWeights, ModelFormatError, parseModelJson } from '../engine/model/format';
+import { decodeWeights, ModelFormatError, parseModelJson } from '../engine';
 import { importCaffe } from './caffe';
 import { ImportError, preprocessingFrom, type ImportOptions, type ImportResult } from './common';
 import { importOnnx } from './onnx';

@@ -34,8 +34,7 @@ import {
   type LayerBody,
   type ImportResult,
 } from './common';
-import type { LayerShape, LayerSpec, Padding } from '../engine/model/spec';
-import { NETWORK_INPUT } from '../engine/model/spec';
+import { NETWORK_INPUT, type LayerShape, type LayerSpec, type Padding } from '../engine';
 import {
   Attributes,
   count,

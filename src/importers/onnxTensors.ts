@@ -3,8 +3,7 @@
  * Constant nodes, padding and the errors that name the node. Browser-safe: no Node APIs.
  */
 import onnxProto from 'onnx-proto';
-import { fromFloat16Bits } from '../engine/model/float16';
-import type { LayerShape, Padding } from '../engine/model/spec';
+import { fromFloat16Bits, type LayerShape, type Padding } from '../engine';
 import {
   float32FromBytes,
   float64FromBytes,

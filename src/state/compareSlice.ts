@@ -5,47 +5,14 @@
  * served (else another model of the menu). A side whose model is the current one uses it; another is loaded
  * in the worker beside it, with progress, and can be cancelled (its late result is then dropped).
  */
-import type { CompareMapsResult, CompareModelResult } from '../worker/compareApi';
 import { errorMessage, isSuperseded } from '../worker/client/client';
-import type { ModelSource } from '../worker/protocol/modelApi';
-import { modelProgressCallback } from '../worker/client/modelClient';
+import type { ModelProgress, ModelSource } from '../worker/protocol/modelApi';
 import { builtinModelUrl, DEFAULT_MODEL_ID, sourceFor } from './modelLibrarySlice';
 import type { LensState, SliceCreator } from './types';
+import type { CompareSide, CompareSideIndex, CompareSlice } from './types/compare';
 
 /** The shipped model with AlexNet's first layers (11x11 stride 4): the right side's default. */
 export const ALEXNET_GEOMETRY_ID = 'alexnet-geometry';
-
-export type CompareSideIndex = 0 | 1;
-
-export interface CompareSide {
-  /** The model menu id shown on this side, or null until the defaults are chosen. */
-  id: string | null;
-  /** What `result` was computed for (the id, and which model was current for the current one). */
-  key: string | null;
-  loading: boolean;
-  /** 0..1 while another model loads. */
-  progress: number;
-  result: CompareModelResult | null;
-  /** The second conv layer's maps for the current image, or null (none yet, no image, or no such layer). */
-  maps: CompareMapsResult | null;
-  mapsLoading: boolean;
-  /** Why the side shows nothing (the model could not be loaded or has no conv layer), in words. */
-  error: string | null;
-  /** The load was cancelled before anything was shown: nothing is loaded until a model is chosen again. */
-  cancelled: boolean;
-}
-
-export interface CompareSlice {
-  compareSides: [CompareSide, CompareSide];
-  /** Chooses the default models (once) and computes whatever is missing or stale on both sides. */
-  prepareCompare(): Promise<void>;
-  /** Shows model `id` (a model menu id) on one side. */
-  setCompareModel(side: CompareSideIndex, id: string): Promise<void>;
-  /** Stops waiting for a side's model; the side shows again what it showed before. */
-  cancelCompare(side: CompareSideIndex): void;
-  /** Lets the worker dispose the models it loaded for the comparison (leaving the view). */
-  releaseCompare(): void;
-}
 
 const EMPTY_SIDE: CompareSide = {
   id: null,
@@ -129,7 +96,7 @@ export const createCompareSlice: SliceCreator<CompareSlice> = (set, get, deps) =
     try {
       const result = await deps.api.compareModel(
         source,
-        modelProgressCallback((p) => {
+        deps.callback((p: ModelProgress) => {
           if (ticket[side] === mine) patch(side, { progress: p.fraction });
         }),
       );

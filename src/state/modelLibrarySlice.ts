@@ -132,16 +132,20 @@ export const createModelLibrarySlice: SliceCreator<ModelLibrarySlice> = (set, ge
   const currentId = (): string | null => get().model?.source?.id ?? null;
 
   /** The menu: the default, ZFNet-512 if installed, the stored models (the UI adds an unstored import). */
-  function rebuild(): void {
+  function menu(): ModelMenuEntry[] {
     const entries: ModelMenuEntry[] = [defaultEntry];
     for (const m of SHIPPED_MODELS) entries.push({ id: m.id, name: m.name, kind: 'builtin' });
     if (zfnet512) entries.push(zfnetEntry);
     for (const meta of stored) entries.push({ id: meta.id, name: meta.name, kind: 'stored', meta });
-    set({ models: entries });
+    return entries;
   }
+  const rebuild = () => set({ models: menu() });
 
-  /** Puts the worker's switch result into the store: the model, a valid layer, the image analysed again. */
-  function apply(result: ModelSwitchResult): void {
+  /**
+   * Puts the worker's switch result into the store in one update (the model, a valid layer, the image, the
+   * menu, the job ended, and `extra`): a model's arrival re-renders the page once, not once per field.
+   */
+  function apply(result: ModelSwitchResult, extra: Partial<LensState>): void {
     const s = get();
     const model: ModelInfo = result.model;
     set({
@@ -149,9 +153,11 @@ export const createModelLibrarySlice: SliceCreator<ModelLibrarySlice> = (set, ge
       image: result.image
         ? loadedImage(result.image, s.image?.name ?? 'image', s.image?.source ?? { kind: 'frame' })
         : null,
+      models: menu(),
+      modelJob: null,
+      ...extra,
     });
     if (model.source && model.source.kind !== 'session') writeChoice(model.source.id);
-    rebuild();
     if (result.image) void get().refreshMaps();
   }
 
@@ -203,10 +209,12 @@ export const createModelLibrarySlice: SliceCreator<ModelLibrarySlice> = (set, ge
           deps.callback(report),
         );
         if (result.stored) stored = [...stored, result.stored];
-        set({ error: result.storageError });
-        apply(result);
-        if (result.warnings.length > 0)
-          set({ notice: `${result.model.name}: ${result.warnings.join('; ')}` });
+        apply(result, {
+          error: result.storageError,
+          ...(result.warnings.length > 0
+            ? { notice: `${result.model.name}: ${result.warnings.join('; ')}` }
+            : {}),
+        });
       } catch (e) {
         if (isSuperseded(e)) return;
         const message = errorMessage(e);
@@ -216,7 +224,7 @@ export const createModelLibrarySlice: SliceCreator<ModelLibrarySlice> = (set, ge
             : `Could not import ${label}: ${message}`,
         });
       } finally {
-        set({ modelJob: null });
+        if (get().modelJob !== null) set({ modelJob: null });
         // What was asked for while it loaded is meant for the model now loaded.
         void get().runPending();
       }
@@ -232,12 +240,11 @@ export const createModelLibrarySlice: SliceCreator<ModelLibrarySlice> = (set, ge
           sourceFor(id, deps.modelUrl),
           deps.callback(progress('switch', entry.name)),
         );
-        set({ error: null });
-        apply(result);
+        apply(result, { error: null });
       } catch (e) {
         if (!isSuperseded(e)) set({ error: `Could not load "${entry.name}": ${errorMessage(e)}` });
       } finally {
-        set({ modelJob: null });
+        if (get().modelJob !== null) set({ modelJob: null });
         // An image dropped (or a view asked for) while it loaded is analysed with the model now loaded.
         void get().runPending();
       }

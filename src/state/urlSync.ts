@@ -1,8 +1,9 @@
 /**
  * Glue between the store and the page for the views: the view is read from the address once the
  * model is loaded (the address's model, if any, is the one loaded at start: see initialModelSource), so the
- * layer and channel are checked against that model's layers; it is written back (history.replaceState) on
- * every change; a new image resets the occlusion view.
+ * layer and channel are checked against that model's layers; it is written back (history.replaceState) after
+ * every change, in a task of its own: a burst of updates writes the address once, and a model's arrival does
+ * not add a same-document navigation to the task that renders it. A new image resets the occlusion view.
  */
 import { parseView, serialiseView, urlSelection, type UrlView } from './urlState';
 import type { LensState, LensStore } from './types';
@@ -44,11 +45,18 @@ export function installUrlSync(store: LensStore, location: Location = window.loc
     if (now.tab === 'filters' && !now.filters) void now.loadFilters();
   };
 
-  const write = (s: LensState) => {
-    const search = serialiseView(viewOf(s), location.search);
+  let writeQueued = false;
+  const write = () => {
+    writeQueued = false;
+    const search = serialiseView(viewOf(store.getState()), location.search);
     if (search !== location.search) {
       window.history.replaceState(window.history.state, '', `${location.pathname}${search}${location.hash}`);
     }
+  };
+  const queueWrite = () => {
+    if (writeQueued) return;
+    writeQueued = true;
+    setTimeout(write, 0);
   };
 
   if (state.phase === 'ready') applyLayer(state);
@@ -60,6 +68,6 @@ export function installUrlSync(store: LensStore, location: Location = window.loc
       s.resetOcclusion();
       if (s.tab === 'filters') void store.getState().loadFilters();
     } else if (s.image?.id !== prev.image?.id) s.resetOcclusion();
-    if (applied) write(store.getState());
+    if (applied) queueWrite();
   });
 }

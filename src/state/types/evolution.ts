@@ -17,7 +17,7 @@ export interface EvolutionFolder {
   files: File[];
 }
 
-/** A picked or dropped file and its path in the pick (what top9Files gives). */
+/** A picked or dropped file and its path in the pick (what imageSetFiles gives). */
 export interface EvolutionNamedFile {
   file: File;
   name: string;

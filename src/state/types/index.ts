@@ -31,7 +31,7 @@ import type { CorrespondSlice } from './correspond';
 import type { InvarianceSlice } from './invariance';
 import type { EvolutionSlice } from './evolution';
 import type { ExplainSlice } from './explain';
-import type { CompareSlice } from '../compareSlice';
+import type { CompareSlice } from './compare';
 
 /** What the store's actions need from outside: the worker and where the model lives. */
 export interface LensDeps {

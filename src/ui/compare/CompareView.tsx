@@ -6,9 +6,10 @@
  * the arrow keys move between them and the readout gives each filter's numbers.
  */
 import { useEffect, useState } from 'react';
-import { currentModelId, type CompareSide, type CompareSideIndex } from '../../state/compareSlice';
+import { currentModelId } from '../../state/compareSlice';
+import type { CompareSide, CompareSideIndex } from '../../state/types/compare';
 import { useLens } from '../../state/store';
-import type { CompareMapsResult, CompareModelResult } from '../../worker/compareApi';
+import type { CompareMapsResult, CompareModelResult } from '../../worker/protocol/compareApi';
 import { useRovingGrid } from '../common/rovingGrid';
 import { formatMs } from '../common/format';
 import { RgbaCanvas } from '../common/RgbaCanvas';

@@ -4,10 +4,12 @@
  * random squares are the control. The run reports progress and can be cancelled; the result is a table like
  * the paper's and a bar chart, and a part's row opens the occlusion view with its square.
  */
-import { useEffect, useId, useState, type ChangeEvent, type FormEvent } from 'react';
+import { useEffect, useState, type ChangeEvent, type FormEvent } from 'react';
 import { correspondProblem, settingsKey, CORRESPOND_MAX } from '../../state/correspondSlice';
 import { useLens } from '../../state/store';
 import { formatMs } from '../common/format';
+import { ImageSetPicker } from '../common/ImageSetPicker';
+import type { NamedFile } from '../common/imageSetFiles';
 import { CorrespondImages } from './CorrespondImages';
 import { CorrespondChart, CorrespondTable } from './CorrespondResults';
 import { partColour } from './colours';
@@ -46,7 +48,6 @@ export function CorrespondView() {
   const cancel = useLens((s) => s.cancelCorrespond);
   const openPart = useLens((s) => s.openCorrespondPart);
   const [newPart, setNewPart] = useState('');
-  const fileId = useId();
 
   useEffect(() => {
     if (phase === 'ready' && model) void prepare();
@@ -58,11 +59,9 @@ export function CorrespondView() {
   const full = images.length >= CORRESPOND_MAX;
   const num = (e: ChangeEvent<HTMLInputElement>) =>
     e.target.value.trim() === '' ? NaN : Math.round(Number(e.target.value));
-  const onFiles = (e: ChangeEvent<HTMLInputElement>) => {
-    const files = Array.from(e.target.files ?? []);
-    // Reset, so picking the same files again still fires a change.
-    e.target.value = '';
-    if (files.length) void addFiles(files);
+  const canAdd = ready && !full && !running;
+  const onFiles = (picked: NamedFile[]) => {
+    if (picked.length) void addFiles(picked.map((f) => f.file));
   };
   const onAddPart = (e: FormEvent) => {
     e.preventDefault();
@@ -87,26 +86,18 @@ export function CorrespondView() {
       data-testid="corr-view"
     >
       <div className="panel corr-settings">
-        <span className="file-picker">
-          <input
-            id={fileId}
-            type="file"
-            accept="image/*"
-            multiple
-            className="visually-hidden"
-            data-testid="corr-files"
-            onChange={onFiles}
-            disabled={!ready || full || running}
-          />
-          <label htmlFor={fileId} className={`button ${!ready || full || running ? 'disabled' : ''}`}>
-            Add images…
-          </label>
-        </span>
+        <ImageSetPicker
+          testId="corr-drop"
+          images={{ testId: 'corr-files', label: 'Add images…' }}
+          disabled={!canAdd}
+          onFiles={onFiles}
+          caption={canAdd ? 'or drop images here' : ''}
+        />
         <button
           type="button"
           className="button secondary"
           data-testid="corr-add-current"
-          disabled={!ready || !image || full || running}
+          disabled={!canAdd || !image}
           onClick={() => void addCurrent()}
         >
           Add current image

@@ -4,16 +4,16 @@
  * as a table of channels (rows) x checkpoints (columns). A tile opens that checkpoint and image in the
  * feature-map view.
  */
-import { useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
+import { useEffect, useState } from 'react';
 import { evolutionFraction, type EvolutionProgress } from '../../engine/plain';
 import { useLens } from '../../state/store';
 import { evolutionImageName } from '../../state/evolutionSlice';
-import type { EvolutionNamedFile, EvolutionRun, EvolutionStatus } from '../../state/types/evolution';
+import type { EvolutionRun, EvolutionStatus } from '../../state/types/evolution';
 import { PROBE_MAX_COUNT, parseProbeCount } from '../../state/top9Sets';
 import type { EvolutionTileResult } from '../../worker/protocol/evolutionApi';
 import { LayerSelect } from '../common/LayerSelect';
 import { RgbaCanvas } from '../common/RgbaCanvas';
-import { fromDrop, fromInput } from '../common/top9Files';
+import { ImageSetPicker } from '../common/ImageSetPicker';
 import './evolution.css';
 import { formatPrecise } from '../common/format';
 
@@ -42,64 +42,6 @@ export function progressWords(
     fraction: evolutionFraction(p),
     text: `checkpoint ${p.checkpoint + 1}/${p.checkpoints} (${name}) · ${what}`,
   };
-}
-
-/** A drop zone that hands its files (folders walked) to `onFiles`; the page-wide drop handler leaves it alone. */
-function DropZone({
-  testId,
-  onFiles,
-  children,
-}: {
-  testId: string;
-  onFiles: (files: EvolutionNamedFile[]) => void;
-  children: ReactNode;
-}) {
-  const [over, setOver] = useState(false);
-  const onDrop = (e: DragEvent<HTMLDivElement>) => {
-    e.preventDefault();
-    setOver(false);
-    void fromDrop(e.dataTransfer).then(onFiles);
-  };
-  return (
-    <div
-      className={`evolution-drop ${over ? 'over' : ''}`}
-      data-testid={testId}
-      onDragOver={(e) => {
-        e.preventDefault();
-        setOver(true);
-      }}
-      onDragLeave={() => setOver(false)}
-      onDrop={onDrop}
-    >
-      {children}
-    </div>
-  );
-}
-
-/** A file input that picks a whole folder (webkitdirectory is not a React prop). */
-function FolderInput({
-  testId,
-  onFiles,
-}: {
-  testId: string;
-  onFiles: (files: EvolutionNamedFile[]) => void;
-}) {
-  const ref = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    if (ref.current) ref.current.webkitdirectory = true;
-  }, []);
-  return (
-    <input
-      ref={ref}
-      type="file"
-      data-testid={testId}
-      className="visually-hidden"
-      onChange={(e) => {
-        onFiles(fromInput(e.target.files));
-        e.target.value = '';
-      }}
-    />
-  );
 }
 
 function SeriesPicker() {
@@ -179,16 +121,17 @@ function SeriesPicker() {
           })}
         </ul>
       )}
-      <DropZone testId="evolution-drop" onFiles={setFolders}>
-        <label className="button">
-          Pick a series folder
-          <FolderInput testId="evolution-folders" onFiles={setFolders} />
-        </label>
-        <span className="caption">
-          or drop model folders here (each with model.json and .bin files; ordered by an index.json beside
-          them, else by name)
-        </span>
-      </DropZone>
+      <ImageSetPicker
+        testId="evolution-drop"
+        folder={{ testId: 'evolution-folders', label: 'Pick a series folder' }}
+        onFiles={setFolders}
+        caption={
+          <>
+            or drop model folders here (each with model.json and .bin files; ordered by an index.json beside
+            them, else by name)
+          </>
+        }
+      />
       <p className="caption" data-testid="evolution-series" data-count={names.length}>
         {names.length === 0
           ? 'No series chosen.'
@@ -243,29 +186,14 @@ function ImagePicker() {
           <span className="caption">(generated shapes, held-out split, as top-9 scans by default)</span>
         </label>
       </div>
-      <DropZone testId="evolution-images-drop" onFiles={setImages}>
-        <label className="button">
-          Pick images
-          <input
-            type="file"
-            multiple
-            accept="image/*"
-            data-testid="evolution-images"
-            className="visually-hidden"
-            onChange={(e) => {
-              setImages(fromInput(e.target.files));
-              e.target.value = '';
-            }}
-          />
-        </label>
-        <label className="button">
-          Pick a folder
-          <FolderInput testId="evolution-images-folder" onFiles={setImages} />
-        </label>
-        <span className="caption" data-testid="evolution-images-label">
-          {kind === 'files' && files ? `${files.files.length} images picked` : 'or drop images here'}
-        </span>
-      </DropZone>
+      <ImageSetPicker
+        testId="evolution-images-drop"
+        images={{ testId: 'evolution-images' }}
+        folder={{ testId: 'evolution-images-folder' }}
+        onFiles={setImages}
+        captionTestId="evolution-images-label"
+        caption={kind === 'files' && files ? `${files.files.length} images picked` : 'or drop images here'}
+      />
     </fieldset>
   );
 }

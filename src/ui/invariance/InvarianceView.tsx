@@ -5,7 +5,7 @@
  * moving there with the keyboard) shows the transformed image and its numbers; picking it opens that image in
  * the feature maps. The numbers are also a table, and can be saved as CSV; each plot as PNG.
  */
-import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { formatTransformValue, rangeValues, TRANSFORM_KINDS, type TransformKind } from '../../engine/plain';
 import { INVARIANCE_MAX_IMAGES, invarianceImageCount, transformedRgba } from '../../state/invarianceSlice';
 import { useLens } from '../../state/store';
@@ -15,7 +15,7 @@ import { categoryColour, cssColour } from '../common/colormap';
 import { formatMs, formatPrecise } from '../common/format';
 import { LayerSelect } from '../common/LayerSelect';
 import { RgbaCanvas } from '../common/RgbaCanvas';
-import { fromDrop, fromInput } from '../common/top9Files';
+import { ImageSetPicker } from '../common/ImageSetPicker';
 import { invarianceCsv, downloadBlob, saveSvgAsPng } from './exportInvariance';
 import { LineChart, type ChartPoint } from './LineChart';
 import './invariance.css';
@@ -89,13 +89,6 @@ function ImagePicker() {
   const addFiles = useLens((s) => s.addInvarianceFiles);
   const removeFile = useLens((s) => s.removeInvarianceFile);
   const count = useLens(invarianceImageCount);
-  const [over, setOver] = useState(false);
-  const onDrop = (e: DragEvent<HTMLDivElement>) => {
-    // Taken here: the page-wide drop handler (which would open the image) leaves it alone.
-    e.preventDefault();
-    setOver(false);
-    void fromDrop(e.dataTransfer).then((list) => addFiles(list));
-  };
   return (
     <div className="inv-images">
       <span className="inv-heading">
@@ -130,32 +123,13 @@ function ImagePicker() {
           ))}
         </ul>
       )}
-      <div
-        className={`inv-drop ${over ? 'over' : ''}`}
-        data-testid="invariance-drop"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={onDrop}
-      >
-        <label className="button secondary">
-          Add images…
-          <input
-            type="file"
-            multiple
-            accept="image/*"
-            data-testid="invariance-images"
-            className="visually-hidden"
-            onChange={(e) => {
-              addFiles(fromInput(e.target.files));
-              e.target.value = '';
-            }}
-          />
-        </label>
-        <span className="caption">or drop images here</span>
-      </div>
+      <ImageSetPicker
+        testId="invariance-drop"
+        secondary
+        images={{ testId: 'invariance-images', label: 'Add images…' }}
+        onFiles={addFiles}
+        caption="or drop images here"
+      />
     </div>
   );
 }

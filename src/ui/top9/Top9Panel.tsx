@@ -4,14 +4,14 @@
  * field beside its deconvnet projection. One scan covers every channel of the layer; it runs batched in the
  * worker, can be cancelled and resumed, and is stored so a reload shows it at once.
  */
-import { useEffect, useRef, useState, type ChangeEvent, type DragEvent } from 'react';
+import { useEffect, useState, type ChangeEvent } from 'react';
 import { useLens } from '../../state/store';
 import { currentTop9Key, currentTop9Set, shownTop9Channel } from '../../state/top9Slice';
 import type { Top9Status } from '../../state/types/top9';
 import { progressText, scanProgress } from '../../state/top9Progress';
 import { PROBE_MAX_COUNT, parseProbeCount } from '../../state/top9Sets';
 import { formatMs } from '../common/format';
-import { fromDrop, fromInput } from '../common/top9Files';
+import { ImageSetPicker } from '../common/ImageSetPicker';
 import { Top9Grid } from './Top9Grid';
 import './top9.css';
 import { LayerSelect } from '../common/LayerSelect';
@@ -67,18 +67,6 @@ function SetPicker() {
   const chooseProbe = useLens((s) => s.chooseTop9Probe);
   const setFiles = useLens((s) => s.setTop9Files);
   const fileSet = useLens((s) => s.top9FileSet);
-  const [over, setOver] = useState(false);
-  const folderRef = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    if (folderRef.current) folderRef.current.webkitdirectory = true;
-  }, []);
-
-  const onDrop = (e: DragEvent<HTMLDivElement>) => {
-    // preventDefault marks the drop as taken: the page-wide drop handler leaves it alone.
-    e.preventDefault();
-    setOver(false);
-    void fromDrop(e.dataTransfer).then((files) => setFiles(files));
-  };
 
   return (
     <div className="top9-sets">
@@ -94,49 +82,19 @@ function SetPicker() {
       </label>
       <ProbeCountInput />
       <span className="caption">(generated shapes, held-out split)</span>
-      <div
-        className={`top9-drop ${over ? 'over' : ''} ${kind === 'files' ? 'active' : ''}`}
-        data-testid="top9-drop"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={onDrop}
-      >
-        <label className="button">
-          Pick images
-          <input
-            type="file"
-            multiple
-            accept="image/*"
-            data-testid="top9-images"
-            className="visually-hidden"
-            onChange={(e) => {
-              setFiles(fromInput(e.target.files));
-              e.target.value = '';
-            }}
-          />
-        </label>
-        <label className="button">
-          Pick a folder
-          <input
-            ref={folderRef}
-            type="file"
-            data-testid="top9-folder"
-            className="visually-hidden"
-            onChange={(e) => {
-              setFiles(fromInput(e.target.files));
-              e.target.value = '';
-            }}
-          />
-        </label>
-        <span className="caption">
-          {kind === 'files' && fileSet
+      <ImageSetPicker
+        testId="top9-drop"
+        className="top9-drop"
+        active={kind === 'files'}
+        images={{ testId: 'top9-images' }}
+        folder={{ testId: 'top9-folder' }}
+        onFiles={setFiles}
+        caption={
+          kind === 'files' && fileSet
             ? `${fileSet.info.label}${fileSet.files ? '' : ' (pick them again to scan or see patches)'}`
-            : 'or drop images or a folder here'}
-        </span>
-      </div>
+            : 'or drop images or a folder here'
+        }
+      />
     </div>
   );
 }

@@ -273,9 +273,13 @@ export function manifestOf(
   return { entries, values, total, paths };
 }
 
+/** What a released weight is replaced with. */
+const RELEASED = new Float32Array(0);
+
 /**
  * The shards, one at a time: the same bytes `encodeModel` writes (weights in layer order, little-endian
- * float32 or float16), without ever holding more than one shard and one weight's float16 copy.
+ * float32 or float16), without ever holding more than one shard and one weight's float16 copy. With
+ * `release`, each entry of `values` is emptied once its bytes are copied (the caller's array is changed).
  */
 export function* shardsOf(
   values: Float32Array[],
@@ -283,11 +287,14 @@ export function* shardsOf(
   total: number,
   paths: string[],
   shardBytes = SHARD_BYTES,
+  release = false,
 ) {
   let shard = 0;
   let buffer = new Uint8Array(Math.min(shardBytes, total));
   let filled = 0;
-  for (const v of values) {
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k]!;
+    if (release) values[k] = RELEASED;
     let bytes: Uint8Array;
     if (dtype === 'float16') {
       const half = new Uint16Array(v.length);
@@ -322,6 +329,8 @@ async function store(
   onProgress: Progress,
 ): Promise<StoredModelMeta> {
   const { entries, values, total, paths } = manifestOf(spec, weights, dtype);
+  // From here on `values` is the weights' only holder: shardsOf lets go of each once it is copied.
+  weights.clear();
   const modelJson: ModelJson = {
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
@@ -342,7 +351,7 @@ async function store(
     try {
       await beginModel({ ...meta, modelJson });
       let done = 0;
-      for (const shard of shardsOf(values, dtype, total, paths)) {
+      for (const shard of shardsOf(values, dtype, total, paths, SHARD_BYTES, true)) {
         await putShard(meta.id, shard.path, shard.data, meta.name);
         done += 1;
         onProgress?.({ stage: 'storing', fraction: done / paths.length });
@@ -394,27 +403,30 @@ export async function importFiles(
   }
   onProgress?.({ stage: 'converting', fraction: 1 });
 
+  // The tensors first: a model that cannot be built is never stored, and storing can then hand each weight
+  // to the garbage collector as soon as its bytes are in a shard, so the collection of hundreds of MB runs
+  // during the import, not when the page renders the new model.
+  onProgress?.({ stage: 'loading', fraction: 0 });
+  let model: ZfModel;
+  try {
+    model = createModel(spec, weights);
+  } catch (e) {
+    weights.clear();
+    throw new ModelLoadError(`Could not load "${spec.name}": ${e instanceof Error ? e.message : String(e)}`);
+  }
+  onProgress?.({ stage: 'loading', fraction: 1 });
+
   let stored: StoredModelMeta | null = null;
   let storageMessage: string | null = null;
-  if (options.store) {
-    try {
-      stored = await store(spec, weights, result.format, options.dtype, onProgress);
-    } catch (e) {
-      const err = e instanceof ModelStorageError ? e : storageError(e, `store "${spec.name}"`);
-      storageMessage = `${err.message} "${spec.name}" is loaded for this session only.`;
-    }
-  }
-  onProgress?.({ stage: 'loading', fraction: 0 });
   try {
-    const model = createModel(spec, weights);
-    onProgress?.({ stage: 'loading', fraction: 1 });
-    return { model, stored, storageError: storageMessage, warnings };
+    if (options.store) stored = await store(spec, weights, result.format, options.dtype, onProgress);
   } catch (e) {
-    if (stored) await deleteStoredModel(stored.id).catch(() => undefined);
-    throw new ModelLoadError(`Could not load "${spec.name}": ${e instanceof Error ? e.message : String(e)}`);
+    const err = e instanceof ModelStorageError ? e : storageError(e, `store "${spec.name}"`);
+    storageMessage = `${err.message} "${spec.name}" is loaded for this session only.`;
   } finally {
     weights.clear();
   }
+  return { model, stored, storageError: storageMessage, warnings };
 }
 
 /** What the model calls need from the worker. */

@@ -42,7 +42,7 @@ import { createTop9Handlers } from './top9';
 import { createCorrespondApi } from './correspond';
 import { createInvarianceHandlers } from './invariance';
 import { createEvolutionHandlers } from './evolution';
-import { createCompareApi } from '../compareApi';
+import { createCompareApi } from './compare';
 import { TOP9_BATCH } from '../protocol/top9Api';
 import { BACKEND_ONLY_CALLS, createExplainApi } from './explain';
 import {

@@ -17,7 +17,7 @@ import type { CorrespondWorkerApi } from './correspondApi';
 import type { InvarianceWorkerApi } from './invarianceApi';
 import type { EvolutionWorkerApi } from './evolutionApi';
 import type { ExplainWorkerApi } from './explainApi';
-import type { CompareWorkerApi } from '../compareApi';
+import type { CompareWorkerApi } from './compareApi';
 
 export type { BackendName, Prediction, ProjectionMethod, ProjectionMode };
 

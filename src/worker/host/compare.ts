@@ -1,9 +1,10 @@
 /**
- * The compare part of the worker API (the paper's Fig. 6; see engine/experiments/spectrum.ts): for a model,
- * its first conv layer's filters with their amplitude spectra and figures, and its second conv layer's maps
- * for the current image. The model is the worker's current one, or another loaded here beside it (a folder
- * served with the app or a stored import) without touching the current one; the last two such models are
- * kept until released. Plain data only; every tensor made here is disposed here.
+ * The compare part of the worker API (the paper's Fig. 6; see engine/experiments/spectrum.ts), worker side
+ * (messages in ../protocol/compareApi.ts): for a model, its first conv layer's filters with their amplitude
+ * spectra and figures, and its second conv layer's maps for the current image. The model is the worker's
+ * current one, or another loaded here beside it (a folder served with the app or a stored import) without
+ * touching the current one; the last two such models are kept until released. Plain data only; every tensor
+ * made here is disposed here.
  */
 import * as Comlink from 'comlink';
 import {
@@ -16,70 +17,14 @@ import {
   secondConvLayer,
   tf,
   type Analysis,
-  type FilterBank,
-  type FilterSpectra,
   type ZfModel,
-} from '../engine';
-import { imageChannels } from '../engine/model/pixels';
-import type { Tensor4D } from '../engine/tf';
-import type { ModelProgress, ModelSource } from './protocol/modelApi';
-import { loadModelSource } from './host/models';
-import type { LatestWinsQueue } from './host/queue';
-
-/** The spectra without the raw amplitudes (the tiles show them; the figures summarise them). */
-export type CompareSpectra = Omit<FilterSpectra, 'amplitude'>;
-
-/** A model's second conv layer, whose maps the view shows. */
-export interface CompareMapLayer {
-  name: string;
-  height: number;
-  width: number;
-  channels: number;
-  stride: [number, number];
-}
-
-export interface CompareModelResult {
-  /** The model's name (its spec's). */
-  model: string;
-  filters: FilterBank;
-  spectra: CompareSpectra;
-  /** The second conv layer, or null when the model has only one. */
-  mapLayer: CompareMapLayer | null;
-  ms: number;
-}
-
-export interface CompareMapsResult {
-  imageId: number;
-  layer: string;
-  width: number;
-  height: number;
-  channels: number;
-  /** One grey RGBA image per channel, each scaled to its own range: channels * height * width * 4 bytes. */
-  data: Uint8ClampedArray;
-  max: Float32Array;
-  argmax: Int32Array;
-  ms: number;
-}
-
-export interface CompareWorkerApi {
-  /**
-   * The first conv layer's filters, spectra and figures of a model: the current one (source null) or
-   * another, loaded beside it (progress while it loads). Fails with a message naming what is missing (a
-   * model with no conv layer, a folder that is not there).
-   */
-  compareModel(
-    source: ModelSource | null,
-    onProgress?: (p: ModelProgress) => void,
-  ): Promise<CompareModelResult>;
-  /**
-   * The second conv layer's maps of a model (as compareModel) for the current image (`imageId`); null when
-   * the model has only one conv layer. Another model sees the current image as resized for the current
-   * model, resized again to its own input size where that differs.
-   */
-  compareMaps(source: ModelSource | null, imageId: number): Promise<CompareMapsResult | null>;
-  /** Disposes the models loaded for the comparison (the current model stays). */
-  releaseCompare(): Promise<void>;
-}
+} from '../../engine';
+import { imageChannels } from '../../engine/model/pixels';
+import type { Tensor4D } from '../../engine/tf';
+import type { CompareMapsResult, CompareModelResult, CompareWorkerApi } from '../protocol/compareApi';
+import type { ModelProgress, ModelSource } from '../protocol/modelApi';
+import { loadModelSource } from './models';
+import type { LatestWinsQueue } from './queue';
 
 export interface CompareContext {
   requireModel(): ZfModel;
