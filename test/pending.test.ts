@@ -341,6 +341,25 @@ describe('the store while the model loads', () => {
     expect(s().image?.name).toBe('pic.png');
   });
 
+  it("an import's result arrives in one store update: the model, the job's end and the error cleared together", async () => {
+    const { store, worker } = fakeStore();
+    const s = () => store.getState();
+    worker.loaded.resolve();
+    await s().loadModel();
+    store.setState({ error: 'an earlier error' });
+    const seen: { model: string | undefined; job: boolean; error: string | null }[] = [];
+    const stop = store.subscribe((now) =>
+      seen.push({ model: now.model?.name, job: now.modelJob !== null, error: now.error }),
+    );
+    await s().importModelFiles([new File([new Uint8Array(8)], 'net.onnx')]);
+    stop();
+    const arrival = seen.findIndex((x) => x.model === 'Imported');
+    expect(arrival).toBeGreaterThan(0);
+    // Before it: only the job's progress, on the old model; with it: the job over and the error gone.
+    expect(seen.slice(0, arrival).every((x) => x.model === 'Default' && x.job)).toBe(true);
+    expect(seen[arrival]).toEqual({ model: 'Imported', job: false, error: null });
+  });
+
   it('an image dropped while another model loads is analysed on that model', async () => {
     const { store, worker } = fakeStore();
     const s = () => store.getState();

@@ -13,6 +13,7 @@ import type { NamedFile } from '../common/imageSetFiles';
 import { CorrespondImages } from './CorrespondImages';
 import { CorrespondChart, CorrespondTable } from './CorrespondResults';
 import { partColour } from './colours';
+import '../common/fields.css';
 import './correspond.css';
 
 export function CorrespondView() {

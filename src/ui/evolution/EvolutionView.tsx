@@ -14,6 +14,7 @@ import type { EvolutionTileResult } from '../../worker/protocol/evolutionApi';
 import { LayerSelect } from '../common/LayerSelect';
 import { RgbaCanvas } from '../common/RgbaCanvas';
 import { ImageSetPicker } from '../common/ImageSetPicker';
+import '../common/fields.css';
 import './evolution.css';
 import { formatPrecise } from '../common/format';
 

@@ -18,6 +18,7 @@ import { RgbaCanvas } from '../common/RgbaCanvas';
 import { ImageSetPicker } from '../common/ImageSetPicker';
 import { invarianceCsv, downloadBlob, saveSvgAsPng } from './exportInvariance';
 import { LineChart, type ChartPoint } from './LineChart';
+import '../common/fields.css';
 import './invariance.css';
 
 const TRANSFORM_TEXT: Record<TransformKind, { name: string; axis: string }> = {

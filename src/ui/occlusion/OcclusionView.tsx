@@ -10,6 +10,7 @@ import { useMemo, useState } from 'react';
 import { useLens } from '../../state/store';
 import { cssColour, heatmapRgba, labelMapRgba, valueRange } from '../common/colormap';
 import { canvasByTestId, ExportButton } from '../common/ExportButton';
+import '../common/fields.css';
 import '../common/views.css';
 import { ColourBar, HeatmapPanel } from './HeatmapPanel';
 import { OcclusionImage } from './OcclusionImage';

@@ -13,6 +13,7 @@ import { PROBE_MAX_COUNT, parseProbeCount } from '../../state/top9Sets';
 import { formatMs } from '../common/format';
 import { ImageSetPicker } from '../common/ImageSetPicker';
 import { Top9Grid } from './Top9Grid';
+import '../common/fields.css';
 import './top9.css';
 import { LayerSelect } from '../common/LayerSelect';
 import { useDefersToModel, useWaitsForModel } from '../common/pending';
